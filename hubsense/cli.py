@@ -1,0 +1,95 @@
+"""The ``hubsense`` command.  Each subcommand lives in the module that owns it and
+registers itself through a ``register(subparsers)`` function listed in
+:data:`COMMAND_MODULES`; modules are imported only when listed, so the agent on a
+Raspberry Pi never imports FastAPI or numpy unless it runs a collector command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+from pathlib import Path
+
+from hubsense.config import DEFAULT_CONFIG_DIR, ConfigError, load_hubs
+from hubsense.protocol import json_schemas
+
+# (module, commands it registers): the module is imported only when one of its
+# commands is run, or for --help.
+COMMAND_MODULES: list[tuple[str, tuple[str, ...]]] = [
+    ("edge.cli", ("agent",)),
+    ("collector.cli", ("collector", "demo", "replay", "export", "simulate")),
+]
+
+
+def _config_check(args: argparse.Namespace) -> int:
+    try:
+        hubs = load_hubs(args.paths)
+    except ConfigError as exc:
+        for line in exc.errors:
+            print(f"error: {line}", file=sys.stderr)
+        print(f"{len(exc.errors)} error(s)", file=sys.stderr)
+        return 2
+    for hub in hubs.values():
+        n_sensors = sum(len(a.sensors) for a in hub.agents)
+        print(f"ok: {hub.id}: {len(hub.zones)} zones, {len(hub.agents)} agents, {n_sensors} sensors")
+    return 0
+
+
+def _protocol_schema(args: argparse.Namespace) -> int:
+    print(json.dumps(json_schemas(), indent=2, ensure_ascii=False))
+    return 0
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hubsense", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    config = sub.add_parser("config", help="hub configuration files")
+    config_sub = config.add_subparsers(dest="config_command", required=True)
+    check = config_sub.add_parser("check", help="validate hub config files; exit status 2 on any error")
+    check.add_argument("paths", nargs="*", type=Path, default=[DEFAULT_CONFIG_DIR], metavar="PATH")
+    check.set_defaults(func=_config_check)
+
+    proto = sub.add_parser("protocol", help="the MQTT wire contract")
+    proto_sub = proto.add_subparsers(dest="protocol_command", required=True)
+    proto_sub.add_parser("schema", help="print the JSON Schema of every payload").set_defaults(
+        func=_protocol_schema
+    )
+
+    for module_name, commands in COMMAND_MODULES:
+        if only is not None and only not in commands:
+            continue
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError as exc:  # e.g. collector extras not installed on a Pi
+            for cmd in commands:
+                p = sub.add_parser(cmd, help=f"(unavailable: {exc})")
+                p.set_defaults(func=lambda _a, e=exc: _unavailable(e))
+            continue
+        module.register(sub)
+    return parser
+
+
+def _unavailable(exc: Exception) -> int:
+    print(f"error: this command needs the collector extras: pip install 'hubsense[collector]' ({exc})",
+          file=sys.stderr)
+    return 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    first = next((a for a in argv if not a.startswith("-")), None)
+    known = {c for _, cmds in COMMAND_MODULES for c in cmds}
+    # Import only the module of the command being run (all of them for --help).
+    parser = build_parser(only=first if first in known or first is None else "")
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

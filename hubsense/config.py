@@ -1,0 +1,287 @@
+"""Hub layout and agent configuration: pydantic models, validation, loading.
+
+One TOML file per hub under ``firmware_config/`` declares the hub, its zones
+(with desks), and each agent with its sensors.  That file is the single source
+of truth for which sensor watches which zone or desk: the agent on the Pi and
+the collector read the same file.
+
+Models are validated apart from file reading (:func:`parse_hub` takes a dict);
+:func:`load_hub` adds the file name to every error.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections import Counter
+from datetime import time
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from hubsense.protocol import ID_PATTERN, SensorKind
+
+Ident = Annotated[str, Field(pattern=ID_PATTERN)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ZoneKind(StrEnum):
+    OPEN = "open"  # open forest-path zone (Lägerelden, Rastplatsen, …)
+    ROOM = "room"  # enclosed room with a door (meeting, conference, project, Oasen)
+    DESK_AREA = "desk_area"  # desks with one sensor each
+
+
+class Weekday(StrEnum):
+    MON = "mon"
+    TUE = "tue"
+    WED = "wed"
+    THU = "thu"
+    FRI = "fri"
+    SAT = "sat"
+    SUN = "sun"
+
+
+WEEKDAYS = list(Weekday)
+
+
+class OpeningHours(_Strict):
+    """Opening hours for one set of weekdays, in the hub's local time."""
+
+    days: list[Weekday] = Field(description="Weekdays these hours apply to, e.g. ['mon', 'tue'].")
+    open: time = Field(description="Local opening time, HH:MM.")
+    close: time = Field(description="Local closing time, HH:MM; must be after 'open'.")
+
+    @model_validator(mode="after")
+    def _order(self) -> OpeningHours:
+        if self.close <= self.open:
+            raise ValueError("'close' must be after 'open'")
+        return self
+
+
+class Profile(_Strict):
+    """Occupancy-inference parameters; unset fields take the zone kind's default."""
+
+    vacancy_timeout_s: float | None = Field(
+        None, gt=0, description="Seconds without motion after which an open zone or desk is free."
+    )
+    door_exit_window_s: float | None = Field(
+        None, gt=0, description="Rooms: seconds after the door opens in which motion must follow, "
+        "or the room is free."
+    )
+    max_occupied_s: float | None = Field(
+        None, gt=0, description="Longest believable occupied period (phantom occupancy guard)."
+    )
+    stuck_after_s: float | None = Field(
+        None, gt=0, description="A sensor unchanged this long inside opening hours is flagged stuck."
+    )
+
+
+class Desk(_Strict):
+    id: Ident = Field(description="Desk id, unique within the hub.")
+    name: str = Field(description="Display name of the desk.")
+
+
+class Zone(_Strict):
+    id: Ident = Field(description="Zone id, unique within the hub.")
+    name: str = Field(min_length=1, description="Display name (may contain å, ä, ö).")
+    kind: ZoneKind = Field(description="'open', 'room' or 'desk_area'.")
+    capacity: int = Field(ge=1, description="Number of people the zone is laid out for.")
+    bookable: bool = Field(False, description="Booked and billed per hour (meeting/conference/project rooms).")
+    description: str = Field("", description="What the zone is for.")
+    desks: list[Desk] = Field(default_factory=list, description="Desks in a desk area.")
+    profile: Profile = Field(default_factory=Profile, description="Overrides of the kind's default profile.")
+
+    @model_validator(mode="after")
+    def _desks(self) -> Zone:
+        if self.desks and self.kind is not ZoneKind.DESK_AREA:
+            raise ValueError("only a 'desk_area' zone can have desks")
+        if self.kind is ZoneKind.DESK_AREA and not self.desks:
+            raise ValueError("a 'desk_area' zone needs at least one desk")
+        if self.desks and len(self.desks) > self.capacity:
+            raise ValueError(f"{len(self.desks)} desks exceed capacity {self.capacity}")
+        return self
+
+
+class Sensor(_Strict):
+    id: Ident = Field(description="Sensor id, unique within the hub.")
+    kind: SensorKind = Field(description="'pir' (motion) or 'door' (reed contact).")
+    pin: int = Field(ge=0, le=27, description="BCM GPIO pin number on the Raspberry Pi.")
+    pull_up: bool | None = Field(
+        None, description="Internal pull resistor: true = pull-up, false = pull-down, "
+        "null = none (pin floats; set active_high). Default: false for pir, true for door."
+    )
+    active_high: bool | None = Field(
+        None, description="Only when pull_up is null: whether a high pin means active "
+        "(motion / door closed)."
+    )
+    zone: Ident = Field(description="Zone this sensor watches.")
+    desk: Ident | None = Field(None, description="Desk this sensor watches (desk areas only).")
+
+    @model_validator(mode="after")
+    def _pull(self) -> Sensor:
+        if self.pull_up is not None and self.active_high is not None:
+            raise ValueError("set either pull_up or active_high, not both")
+        return self
+
+    @property
+    def effective_pull_up(self) -> bool | None:
+        if self.pull_up is None and self.active_high is None:
+            return self.kind is SensorKind.DOOR
+        return self.pull_up
+
+
+class Agent(_Strict):
+    id: Ident = Field(description="Agent id (one Raspberry Pi), unique within the hub.")
+    name: str = Field("", description="Where the Pi is mounted.")
+    sensors: list[Sensor] = Field(min_length=1, description="Sensors wired to this Pi.")
+
+
+class Hub(_Strict):
+    id: Ident = Field(description="Hub id, used in MQTT topics and URLs.")
+    name: str = Field(description="Display name of the hub.")
+    address: str = Field("", description="Street address.")
+    timezone: str = Field("Europe/Stockholm", description="IANA time zone of the opening hours.")
+    opening_hours: list[OpeningHours] = Field(min_length=1, description="When the hub is open.")
+    zones: list[Zone] = Field(min_length=1, description="Zones along the forest path, rooms, desk areas.")
+    agents: list[Agent] = Field(default_factory=list, description="Raspberry Pi agents and their sensors.")
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    @model_validator(mode="after")
+    def _cross_references(self) -> Hub:
+        errors = list(cross_reference_errors(self))
+        if errors:
+            raise ValueError("; ".join(errors))
+        return self
+
+    # -- lookups -------------------------------------------------------------
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def zone(self, zone_id: str) -> Zone:
+        for zone in self.zones:
+            if zone.id == zone_id:
+                return zone
+        raise KeyError(zone_id)
+
+    def agent(self, agent_id: str) -> Agent:
+        for agent in self.agents:
+            if agent.id == agent_id:
+                return agent
+        raise KeyError(agent_id)
+
+    def sensors(self) -> dict[str, tuple[Agent, Sensor]]:
+        """Every sensor of the hub by id, with its agent."""
+        return {s.id: (a, s) for a in self.agents for s in a.sensors}
+
+
+def _duplicates(ids: list[str]) -> list[str]:
+    return sorted(i for i, n in Counter(ids).items() if n > 1)
+
+
+def cross_reference_errors(hub: Hub) -> list[str]:
+    """Errors no single field can see: dangling references, duplicates, pin clashes."""
+    errors: list[str] = []
+    zones = {z.id: z for z in hub.zones}
+    for dup in _duplicates([z.id for z in hub.zones]):
+        errors.append(f"zones: duplicate zone id {dup!r}")
+    for dup in _duplicates([d.id for z in hub.zones for d in z.desks]):
+        errors.append(f"zones: duplicate desk id {dup!r}")
+    for dup in _duplicates([a.id for a in hub.agents]):
+        errors.append(f"agents: duplicate agent id {dup!r}")
+    for dup in _duplicates([s.id for a in hub.agents for s in a.sensors]):
+        errors.append(f"agents: duplicate sensor id {dup!r}")
+    for i, agent in enumerate(hub.agents):
+        for pin in _duplicates([str(s.pin) for s in agent.sensors]):
+            errors.append(f"agents.{i}.sensors: two sensors of agent {agent.id!r} on pin {pin}")
+        for j, sensor in enumerate(agent.sensors):
+            loc = f"agents.{i}.sensors.{j}"
+            zone = zones.get(sensor.zone)
+            if zone is None:
+                errors.append(f"{loc}.zone: sensor {sensor.id!r} points at unknown zone {sensor.zone!r}")
+                continue
+            if sensor.desk is not None and sensor.desk not in {d.id for d in zone.desks}:
+                errors.append(
+                    f"{loc}.desk: sensor {sensor.id!r} points at desk {sensor.desk!r}, "
+                    f"which zone {zone.id!r} does not have"
+                )
+            if sensor.kind is SensorKind.DOOR and zone.kind is not ZoneKind.ROOM:
+                errors.append(f"{loc}.kind: door sensor {sensor.id!r} in zone {zone.id!r}, which is not a room")
+            if sensor.kind is SensorKind.DOOR and sensor.desk is not None:
+                errors.append(f"{loc}.desk: door sensor {sensor.id!r} cannot watch a desk")
+    return errors
+
+
+class ConfigError(Exception):
+    """A config file that cannot be used; ``errors`` lists 'file: field: reason' lines."""
+
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__("\n".join(errors))
+        self.errors = errors
+
+
+def parse_hub(data: dict, source: str = "<config>") -> Hub:
+    """Validate a hub config dict; raises :class:`ConfigError` naming source and field."""
+    try:
+        return Hub.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError([_format(source, err) for err in exc.errors(include_url=False)]) from None
+
+
+def _format(source: str, err: dict) -> str:
+    loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
+    msg = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden":
+        msg = "unknown field"
+    return f"{source}: {loc}: {msg}"
+
+
+def load_hub(path: str | Path) -> Hub:
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError([f"{path}: cannot read: {exc.strerror}"]) from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError([f"{path}: not valid TOML: {exc}"]) from None
+    return parse_hub(data, str(path))
+
+
+def load_hubs(paths: list[str | Path]) -> dict[str, Hub]:
+    """Load several hub files (or directories of ``*.toml``); errors from all files are collected."""
+    files: list[Path] = []
+    for p in map(Path, paths):
+        files.extend(sorted(p.glob("*.toml")) if p.is_dir() else [p])
+    hubs: dict[str, Hub] = {}
+    errors: list[str] = []
+    for f in files:
+        try:
+            hub = load_hub(f)
+        except ConfigError as exc:
+            errors.extend(exc.errors)
+            continue
+        if hub.id in hubs:
+            errors.append(f"{f}: id: hub id {hub.id!r} is declared in another file too")
+        hubs[hub.id] = hub
+    if not files:
+        errors.append(f"{', '.join(map(str, paths))}: no hub config files found")
+    if errors:
+        raise ConfigError(errors)
+    return hubs
+
+
+DEFAULT_CONFIG_DIR = Path(__file__).resolve().parent.parent / "firmware_config"

@@ -1,0 +1,245 @@
+"""The wire contract between sensor agents and the collector.
+
+This module is the one place that owns MQTT topic names and payload schemas;
+the edge agent and the collector both import it.  ``docs/protocol.md``
+documents it for humans and ``hubsense protocol schema`` prints the JSON Schema
+generated from the models below.
+
+Topics (``{hub}`` and ``{agent}`` are config ids)::
+
+    hubsense/{hub}/{agent}/event       sensor events, QoS 1, not retained
+    hubsense/{hub}/{agent}/status      online / offline, QoS 1, retained, Last Will
+    hubsense/{hub}/{agent}/heartbeat   periodic liveness + current sensor states, QoS 1
+
+Every payload is a JSON object with a schema version ``v``.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+)
+
+SCHEMA_VERSION = 1
+TOPIC_ROOT = "hubsense"
+MAX_PAYLOAD_BYTES = 4096
+ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
+_ID_RE = re.compile(ID_PATTERN)
+
+Ident = Annotated[str, Field(pattern=ID_PATTERN, description="Lower-case id: a-z, 0-9, '-', '_'.")]
+
+
+class MessageKind(StrEnum):
+    """The last topic level: what kind of message a topic carries."""
+
+    EVENT = "event"
+    STATUS = "status"
+    HEARTBEAT = "heartbeat"
+
+
+class SensorKind(StrEnum):
+    PIR = "pir"
+    DOOR = "door"
+
+
+class SensorState(StrEnum):
+    """What a sensor reports: PIR ``motion``/``no_motion``, door ``open``/``closed``."""
+
+    MOTION = "motion"
+    NO_MOTION = "no_motion"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+STATES_BY_KIND: dict[SensorKind, frozenset[SensorState]] = {
+    SensorKind.PIR: frozenset({SensorState.MOTION, SensorState.NO_MOTION}),
+    SensorKind.DOOR: frozenset({SensorState.OPEN, SensorState.CLOSED}),
+}
+
+
+class AgentState(StrEnum):
+    ONLINE = "online"
+    OFFLINE = "offline"
+
+
+def _utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
+
+
+UtcTime = Annotated[AwareDatetime, AfterValidator(_utc)]
+
+
+class _Message(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    v: Literal[1] = Field(SCHEMA_VERSION, description="Schema version of this payload.")
+    hub: Ident = Field(description="Hub id; must equal the {hub} topic level.")
+    agent: Ident = Field(description="Agent id; must equal the {agent} topic level.")
+    boot: str = Field(
+        min_length=1,
+        max_length=32,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="Boot id: random per agent process start, so a restart (and its new "
+        "sequence numbering) is visible.",
+    )
+
+
+class SensorEvent(_Message):
+    """A sensor changed state (PIR motion / no motion, door open / closed)."""
+
+    sensor: Ident = Field(description="Sensor id from the hub config.")
+    kind: SensorKind = Field(description="Sensor kind: 'pir' or 'door'.")
+    state: SensorState = Field(
+        description="New state: 'motion'/'no_motion' for pir, 'open'/'closed' for door."
+    )
+    ts: UtcTime = Field(description="Agent clock time of the change, ISO 8601 with offset.")
+    seq: int = Field(
+        ge=0,
+        le=2**53,
+        description="Per-agent sequence number, +1 for each event since boot; "
+        "(agent, boot, seq) identifies an event.",
+    )
+
+    def model_post_init(self, _context: object) -> None:
+        if self.state not in STATES_BY_KIND[self.kind]:
+            raise ValueError(f"state {self.state.value!r} is not valid for a {self.kind.value} sensor")
+
+    @property
+    def key(self) -> tuple[str, str, int]:
+        """The identity used for de-duplication: (agent, boot, seq)."""
+        return (self.agent, self.boot, self.seq)
+
+
+class AgentStatus(_Message):
+    """Retained online/offline status.  The Last Will carries ``offline``."""
+
+    state: AgentState = Field(description="'online' once connected; 'offline' on clean exit or as Last Will.")
+    ts: UtcTime = Field(
+        description="Agent clock time the status was produced; for a Last Will this is the time "
+        "the will was registered, so the collector uses its receive time instead."
+    )
+
+
+class Heartbeat(_Message):
+    """Periodic liveness message with the agent's current view of its sensors."""
+
+    ts: UtcTime = Field(description="Agent clock time of the heartbeat.")
+    seq: int = Field(ge=0, description="Sequence number of the last event published in this boot (0 if none).")
+    uptime_s: float = Field(ge=0, allow_inf_nan=False, description="Seconds since the agent process started.")
+    interval_s: float = Field(
+        gt=0, le=3600, allow_inf_nan=False, description="Seconds until the next heartbeat is due."
+    )
+    queue_depth: int = Field(0, ge=0, description="Events waiting in the agent's store-and-forward queue.")
+    dropped: int = Field(0, ge=0, description="Events dropped from the agent's queue because it was full.")
+    sensors: dict[str, SensorState] = Field(
+        default_factory=dict, description="Current state of each of the agent's sensors, by sensor id."
+    )
+
+
+Message = SensorEvent | AgentStatus | Heartbeat
+MODEL_BY_KIND: dict[MessageKind, type[_Message]] = {
+    MessageKind.EVENT: SensorEvent,
+    MessageKind.STATUS: AgentStatus,
+    MessageKind.HEARTBEAT: Heartbeat,
+}
+
+
+# --- topics -----------------------------------------------------------------
+
+
+def topic(hub: str, agent: str, kind: MessageKind) -> str:
+    return f"{TOPIC_ROOT}/{hub}/{agent}/{kind.value}"
+
+
+def agent_prefix(hub: str, agent: str) -> str:
+    """The topic prefix an agent may publish under (for ACLs)."""
+    return f"{TOPIC_ROOT}/{hub}/{agent}/#"
+
+
+def subscription(hub: str = "+") -> str:
+    """The wildcard the collector subscribes to for one hub or all hubs."""
+    return f"{TOPIC_ROOT}/{hub}/+/+"
+
+
+def parse_topic(name: str) -> tuple[str, str, MessageKind]:
+    """Split ``hubsense/{hub}/{agent}/{kind}``; raises :class:`Rejected`."""
+    parts = name.split("/")
+    if len(parts) != 4 or parts[0] != TOPIC_ROOT:
+        raise Rejected("bad_topic", f"topic {name!r} is not hubsense/{{hub}}/{{agent}}/{{kind}}")
+    _, hub, agent, kind = parts
+    if not _ID_RE.match(hub) or not _ID_RE.match(agent):
+        raise Rejected("bad_topic", f"topic {name!r} has an invalid hub or agent id")
+    try:
+        return hub, agent, MessageKind(kind)
+    except ValueError:
+        raise Rejected("bad_topic", f"topic {name!r}: unknown message kind {kind!r}") from None
+
+
+# --- parsing ------------------------------------------------------------------
+
+
+class Rejected(Exception):
+    """A message that does not meet the contract; ``reason`` is a short counter label."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+MAX_CLOCK_SKEW = timedelta(days=1)
+
+
+def parse_message(topic_name: str, payload: bytes, received: datetime | None = None) -> Message:
+    """Validate one MQTT message against the contract.
+
+    Raises :class:`Rejected` with a reason label: ``bad_topic``, ``too_large``,
+    ``bad_json``, ``schema``, ``topic_mismatch``.  Anything else raised here
+    would be a bug; the collector still catches it.
+    """
+    hub, agent, kind = parse_topic(topic_name)
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        raise Rejected("too_large", f"{len(payload)} bytes > {MAX_PAYLOAD_BYTES}")
+    model = MODEL_BY_KIND[kind]
+    try:
+        msg = model.model_validate_json(payload)
+    except ValidationError as exc:
+        reason = "bad_json" if any(e["type"] == "json_invalid" for e in exc.errors()) else "schema"
+        raise Rejected(reason, _first_error(exc)) from None
+    except ValueError as exc:  # model_post_init, bad UTF-8
+        raise Rejected("schema", str(exc)) from None
+    if msg.hub != hub or msg.agent != agent:
+        raise Rejected(
+            "topic_mismatch", f"payload says {msg.hub}/{msg.agent}, topic says {hub}/{agent}"
+        )
+    return msg  # type: ignore[return-value]
+
+
+def _first_error(exc: ValidationError) -> str:
+    err = exc.errors(include_url=False)[0]
+    loc = ".".join(str(p) for p in err["loc"]) or "payload"
+    return f"{loc}: {err['msg']}"
+
+
+def encode(msg: _Message) -> bytes:
+    """Serialise a message exactly as agents publish it (compact JSON, UTC 'Z')."""
+    return msg.model_dump_json(exclude_none=True).encode()
+
+
+def json_schemas() -> dict[str, dict]:
+    """JSON Schema of every payload, generated from the models."""
+    return {kind.value: model.model_json_schema() for kind, model in MODEL_BY_KIND.items()}
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
