@@ -68,6 +68,7 @@ class AgentHealth:
     clock_offset_s: float = 0.0  # agent clock minus collector clock
     queue_depth: int = 0
     dropped: int = 0
+    interval_s: float = 0.0  # heartbeat interval; 0 for a status (online/offline) record
 
 
 @dataclass(slots=True)

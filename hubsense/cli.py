@@ -19,7 +19,9 @@ from hubsense.protocol import json_schemas
 # commands is run, or for --help.
 COMMAND_MODULES: list[tuple[str, tuple[str, ...]]] = [
     ("edge.cli", ("agent",)),
-    ("collector.cli", ("collector", "demo", "replay", "export", "simulate")),
+    ("collector.cli", ("collector", "demo", "export")),
+    ("collector.replay", ("replay",)),
+    ("collector.simulate", ("simulate",)),
 ]
 
 

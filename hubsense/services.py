@@ -84,7 +84,7 @@ class Mosquitto:
             "per_listener_settings false",
             f"listener {self.port} 127.0.0.1",
             *self.listener_config,
-            "allow_anonymous true" if not any(l.startswith("allow_anonymous") for l in self.extra_config) else "",
+            "" if any(c.startswith("allow_anonymous") for c in self.extra_config) else "allow_anonymous true",
             "persistence true",
             f"persistence_location {self.workdir / 'data'}/",
             "autosave_interval 1",
@@ -93,7 +93,7 @@ class Mosquitto:
             "max_inflight_messages 100",
             *self.extra_config,
         ]
-        self.conf_path.write_text("\n".join(l for l in lines if l) + "\n")
+        self.conf_path.write_text("\n".join(line for line in lines if line) + "\n")
 
     def start(self, timeout: float = 10.0) -> Mosquitto:
         exe = shutil.which("mosquitto") or "/usr/sbin/mosquitto"

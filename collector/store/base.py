@@ -13,6 +13,14 @@ from typing import Protocol, runtime_checkable
 from collector.model import AgentHealth, ReceivedEvent, StateChange
 
 
+class StoreUnavailable(Exception):
+    """The backend cannot be reached right now (connection refused, timeout, 5xx).
+
+    Transient by definition: :class:`collector.spool.SpooledStore` keeps the writes
+    and replays them later.  Any other exception from a write is a bug or bad data.
+    """
+
+
 @runtime_checkable
 class Store(Protocol):
     def add_events(self, events: Sequence[ReceivedEvent]) -> int:
@@ -20,11 +28,14 @@ class Store(Protocol):
         ...
 
     def add_changes(self, changes: Sequence[StateChange]) -> None:
-        """Store zone / desk state changes; idempotent on (hub, zone, desk, at, state)."""
+        """Store zone / desk state changes; idempotent on (hub, zone, desk, at, state).
+
+        A zone / desk has one state per instant: a second change with the same
+        (hub, zone, desk, at) replaces the first (InfluxDB point semantics)."""
         ...
 
     def add_health(self, records: Sequence[AgentHealth]) -> None:
-        """Store agent health observations."""
+        """Store agent health observations; idempotent on (hub, agent, at), the last write wins."""
         ...
 
     def changes(
@@ -37,14 +48,27 @@ class Store(Protocol):
     def events(
         self, hub: str | None = None, start: datetime | None = None, end: datetime | None = None
     ) -> Iterator[ReceivedEvent]:
-        """Raw events ordered by receive time (``start <= received < end``)."""
+        """Raw events ordered by receive time (``start <= received < end``), ties by (agent, boot, seq)."""
         ...
 
     def event_count(self, hub: str | None = None) -> int:
         ...
 
+    def health(
+        self, hub: str | None = None, start: datetime | None = None, end: datetime | None = None
+    ) -> Iterator[AgentHealth]:
+        """Health records ordered by ``at`` (``start <= at < end``)."""
+        ...
+
     def latest_health(self, hub: str) -> list[AgentHealth]:
         """The newest health record of each agent of the hub."""
+        ...
+
+    def prune(self, now: datetime) -> dict[str, int]:
+        """Apply retention: delete records older than the configured periods.
+
+        Returns rows deleted per kind (``events``, ``changes``, ``health``).  Backends with
+        server-side retention (InfluxDB retention policies) return zeros."""
         ...
 
     def close(self) -> None:

@@ -1,0 +1,55 @@
+"""The FastAPI app factory.  No module-level app: everything a route needs is
+passed in here and reaches routes through ``app.state`` dependencies."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from collector.api import live as live_routes
+from collector.handler import IngestCounters
+from collector.live import LiveState
+from collector.settings import Settings
+from collector.store.base import Store
+from dashboard import mount_dashboard
+from hubsense.config import Hub, load_hubs
+
+
+def create_app(
+    settings: Settings,
+    store: Store,
+    live: LiveState | None = None,
+    ingest=None,
+    hubs: dict[str, Hub] | None = None,
+) -> FastAPI:
+    """Build the API + dashboard app.  ``ingest`` (a running :class:`collector.ingest.Ingest`)
+    is optional so the API can be served and tested over a store without MQTT."""
+    hubs = hubs if hubs is not None else (live.hubs if live else load_hubs(settings.config_paths))
+    live = live or LiveState(hubs, stale_factor=settings.stale_after_factor)
+    app = FastAPI(
+        title="hubsense",
+        version="0.1.0",
+        description="Live zone availability and utilisation statistics for coworking hubs. "
+        "Only PIR motion and door states are collected: no images, no identities.",
+    )
+    app.state.settings = settings
+    app.state.store = store
+    app.state.hubs = hubs
+    app.state.live = live
+    app.state.ingest = ingest
+    app.state.counters = ingest.counters if ingest else IngestCounters()
+    app.include_router(live_routes.router, tags=["live"])
+    for router, tag in _optional_routers():
+        app.include_router(router, tags=[tag])
+    mount_dashboard(app)
+    return app
+
+
+def _optional_routers() -> list:
+    routers = []
+    try:
+        from collector.api.stats import router as stats_router
+    except ImportError:
+        pass
+    else:
+        routers.append((stats_router, "statistics"))
+    return routers

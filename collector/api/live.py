@@ -1,0 +1,90 @@
+"""Live routes: hubs, zones, the Server-Sent-Event stream, health."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import StreamingResponse
+
+from collector.api.deps import get_hub, get_hubs
+from collector.api.schemas import Health, HubOut, ZoneOut
+from collector.live import LiveState
+from hubsense.config import Hub
+
+router = APIRouter()
+KEEPALIVE_S = 15.0
+
+
+def get_live(request: Request) -> LiveState:
+    return request.app.state.live
+
+
+def _zones(hub: Hub, live: LiveState) -> list[ZoneOut]:
+    now = datetime.now(UTC)
+    views = {v.zone: v for v in live.views(hub.id, now)}
+    return [ZoneOut.build(z, views[z.id], now) for z in hub.zones]
+
+
+@router.get("/api/hubs", response_model=list[HubOut], summary="All hubs with zone counts by state")
+def list_hubs(hubs: dict[str, Hub] = Depends(get_hubs), live: LiveState = Depends(get_live)) -> list[HubOut]:
+    now = datetime.now(UTC)
+    return [HubOut.build(h, live.views(h.id, now)) for h in hubs.values()]
+
+
+@router.get("/api/hubs/{hub}/zones", response_model=list[ZoneOut], summary="Live state of every zone of a hub")
+def list_zones(hub: Hub = Depends(get_hub), live: LiveState = Depends(get_live)) -> list[ZoneOut]:
+    return _zones(hub, live)
+
+
+@router.get("/api/hubs/{hub}/zones/{zone}", response_model=ZoneOut, summary="Live state of one zone")
+def get_zone(zone: str, hub: Hub = Depends(get_hub), live: LiveState = Depends(get_live)) -> ZoneOut:
+    for out in _zones(hub, live):
+        if out.id == zone:
+            return out
+    raise HTTPException(404, f"unknown zone {zone!r} in hub {hub.id!r}")
+
+
+@router.get(
+    "/api/stream",
+    summary="Server-Sent Events: one 'zone' event (a ZoneOut as JSON) for every zone that changes",
+    response_class=StreamingResponse,
+)
+async def stream(request: Request, hub: str | None = Query(None, description="Only this hub's zones."),
+                 live: LiveState = Depends(get_live)) -> StreamingResponse:
+    hubs: dict[str, Hub] = request.app.state.hubs
+    if hub is not None and hub not in hubs:
+        raise HTTPException(404, f"unknown hub {hub!r}")
+    listener = live.broadcaster.subscribe(hub)
+
+    async def events() -> AsyncIterator[bytes]:
+        try:
+            yield b"retry: 2000\n\n"
+            while True:
+                try:
+                    item = await asyncio.wait_for(listener.queue.get(), KEEPALIVE_S)
+                except TimeoutError:
+                    if await request.is_disconnected():
+                        return
+                    yield b": keepalive\n\n"
+                    continue
+                view = item["view"]
+                out = ZoneOut.build(hubs[view.hub].zone(view.zone), view, datetime.now(UTC))
+                yield f"event: zone\ndata: {out.model_dump_json()}\n\n".encode()
+        finally:
+            live.broadcaster.unsubscribe(listener)
+
+    headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    return StreamingResponse(events(), media_type="text/event-stream", headers=headers)
+
+
+@router.get("/healthz", response_model=Health, summary="Liveness and ingest counters")
+def healthz(request: Request) -> Health:
+    ingest = request.app.state.ingest
+    counters = (ingest.counters if ingest else request.app.state.counters).snapshot()
+    connected = bool(ingest and ingest.connected.is_set())
+    return Health(status="ok" if connected or ingest is None else "degraded", mqtt_connected=connected,
+                  store=request.app.state.settings.store, **counters)
+

@@ -1,0 +1,209 @@
+"""MQTT ingest: a paho-mqtt v5 subscriber feeding one writer thread.
+
+The paho network thread only timestamps each message and queues it.  The
+writer thread drains the queue in batches, runs them through the
+:class:`~collector.handler.MessageHandler`, writes the batch to the store and
+only then acknowledges the messages to the broker (``manual_ack``), so a
+message the broker considers delivered is always stored.  A ticker puts a
+tick into the same queue every second so timeouts are applied by the same
+single writer.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from collector.handler import IngestCounters, MessageHandler, Outcome
+from collector.live import LiveState
+from collector.settings import Settings
+from collector.store.base import Store
+from hubsense.protocol import TOPIC_ROOT, MessageKind
+
+log = logging.getLogger(__name__)
+
+_TICK = object()
+_STOP = object()
+
+
+@dataclass(slots=True)
+class _Msg:
+    topic: str
+    payload: bytes
+    received: datetime
+    mid: int
+    qos: int
+
+
+class Ingest:
+    """Owns the MQTT connection, the writer thread and the ticker."""
+
+    def __init__(self, settings: Settings, live: LiveState, store: Store,
+                 counters: IngestCounters | None = None) -> None:
+        self.settings = settings
+        self.live = live
+        self.store = store
+        self.handler = MessageHandler(live, counters)
+        self.counters = self.handler.counters
+        self.queue: queue.SimpleQueue = queue.SimpleQueue()
+        self.connected = threading.Event()
+        self.subscribed = threading.Event()
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self.client = self._make_client()
+
+    # -- MQTT ----------------------------------------------------------------
+
+    def _make_client(self) -> mqtt.Client:
+        s = self.settings
+        client = mqtt.Client(
+            mqtt.CallbackAPIVersion.VERSION2,
+            client_id=s.mqtt_client_id,
+            protocol=mqtt.MQTTv5,
+            manual_ack=True,
+        )
+        if s.mqtt_username:
+            client.username_pw_set(s.mqtt_username, s.mqtt_password)
+        if s.mqtt_tls_ca:
+            client.tls_set(ca_certs=str(s.mqtt_tls_ca), certfile=_opt(s.mqtt_tls_cert),
+                           keyfile=_opt(s.mqtt_tls_key))
+        client.max_inflight_messages_set(1000)
+        client.max_queued_messages_set(0)
+        client.reconnect_delay_set(0.2, 10)
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_subscribe = self._on_subscribe
+        client.on_message = self._on_message
+        return client
+
+    def subscriptions(self) -> list[tuple[str, int]]:
+        """Status topics are never shared (each collector needs every agent's retained status);
+        events and heartbeats go through a shared subscription when scaling out."""
+        group = self.settings.mqtt_share_group
+        share = f"$share/{group}/" if group else ""
+        return [
+            (f"{TOPIC_ROOT}/+/+/{MessageKind.STATUS.value}", 1),
+            (f"{share}{TOPIC_ROOT}/+/+/{MessageKind.EVENT.value}", 1),
+            (f"{share}{TOPIC_ROOT}/+/+/{MessageKind.HEARTBEAT.value}", 1),
+        ]
+
+    def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
+        if reason_code.is_failure:
+            log.error("MQTT connection refused: %s", reason_code)
+            return
+        log.info("connected to MQTT %s:%s (session present: %s)", self.settings.mqtt_host,
+                 self.settings.mqtt_port, flags.session_present)
+        self.connected.set()
+        client.subscribe(self.subscriptions())
+
+    def _on_subscribe(self, client, userdata, mid, reason_codes, properties) -> None:
+        failed = [rc for rc in reason_codes if rc.is_failure]
+        if failed:
+            log.error("MQTT subscription refused: %s", failed)
+        self.subscribed.set()
+
+    def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
+        self.connected.clear()
+        self.subscribed.clear()
+        if not self._stop.is_set():
+            log.warning("MQTT connection lost (%s); reconnecting", reason_code)
+
+    def _on_message(self, client, userdata, message: mqtt.MQTTMessage) -> None:
+        self.queue.put(_Msg(message.topic, message.payload, datetime.now(UTC), message.mid, message.qos))
+
+    # -- lifecycle -----------------------------------------------------------
+
+    def start(self) -> None:
+        props = Properties(PacketTypes.CONNECT)
+        props.SessionExpiryInterval = self.settings.mqtt_session_expiry_s
+        self.client.connect_async(self.settings.mqtt_host, self.settings.mqtt_port, keepalive=30,
+                                  clean_start=False, properties=props)
+        self.client.loop_start()
+        for target, name in ((self._writer, "ingest-writer"), (self._ticker, "ingest-ticker")):
+            t = threading.Thread(target=target, name=name, daemon=True)
+            t.start()
+            self._threads.append(t)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.queue.put(_STOP)
+        for t in self._threads:
+            t.join(10)
+        self.client.disconnect()
+        self.client.loop_stop()
+
+    def wait_ready(self, timeout: float = 10.0) -> bool:
+        return self.subscribed.wait(timeout)
+
+    # -- writer --------------------------------------------------------------
+
+    def _ticker(self) -> None:
+        while not self._stop.wait(1.0):
+            self.queue.put(_TICK)
+
+    def _writer(self) -> None:
+        while True:
+            batch = self._next_batch()
+            stop = _STOP in batch
+            try:
+                self._process([m for m in batch if m is not _STOP])
+            except Exception:
+                log.exception("writing a batch failed; the messages stay unacknowledged")
+            if stop:
+                return
+
+    def _next_batch(self) -> list:
+        first = self.queue.get()
+        batch = [first]
+        deadline = time.monotonic() + self.settings.batch_wait_s
+        while len(batch) < self.settings.batch_max:
+            try:
+                batch.append(self.queue.get_nowait())
+            except queue.Empty:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or first is _STOP:
+                    break
+                try:
+                    batch.append(self.queue.get(timeout=remaining))
+                except queue.Empty:
+                    break
+        return batch
+
+    def _process(self, batch: list) -> None:
+        out = Outcome()
+        tick = False
+        for m in batch:
+            if m is _TICK:
+                tick = True
+            else:
+                self.handler.handle(m.topic, m.payload, m.received, out)
+        now = datetime.now(UTC)
+        if tick:
+            out.changes.extend(self.live.advance(now))
+        self._store(out)
+        self.live.announce(out.changes, now)
+        for m in batch:
+            if m is not _TICK and m.qos:
+                self.client.ack(m.mid, m.qos)
+
+    def _store(self, out: Outcome) -> None:
+        if out.events:
+            new = self.store.add_events(out.events)
+            self.counters.stored += new
+            self.counters.duplicates += len(out.events) - new
+        if out.changes:
+            self.store.add_changes(out.changes)
+        if out.health:
+            self.store.add_health(out.health)
+
+
+def _opt(path) -> str | None:
+    return str(path) if path else None

@@ -1,0 +1,109 @@
+"""Live state of every hub: one occupancy engine per hub behind a lock, and a
+broadcaster that pushes changed zones to Server-Sent-Event listeners.
+
+The engines are pure; this module is the thin stateful shell the ingest thread,
+the ticker and the API share.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from collector.engine import Engine
+from collector.model import StateChange, ZoneView
+from hubsense.config import Hub, Profile
+
+
+@dataclass(slots=True)
+class _Listener:
+    loop: asyncio.AbstractEventLoop
+    queue: asyncio.Queue
+    hub: str | None
+
+
+class Broadcaster:
+    """Fan-out of live updates to asyncio listeners, callable from any thread."""
+
+    def __init__(self, max_queue: int = 1000) -> None:
+        self._listeners: list[_Listener] = []
+        self._lock = threading.Lock()
+        self._max_queue = max_queue
+
+    def subscribe(self, hub: str | None) -> _Listener:
+        listener = _Listener(asyncio.get_running_loop(), asyncio.Queue(self._max_queue), hub)
+        with self._lock:
+            self._listeners.append(listener)
+        return listener
+
+    def unsubscribe(self, listener: _Listener) -> None:
+        with self._lock:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+    @property
+    def listener_count(self) -> int:
+        return len(self._listeners)
+
+    def publish(self, hub: str, item: dict) -> None:
+        with self._lock:
+            listeners = [lst for lst in self._listeners if lst.hub in (None, hub)]
+        for lst in listeners:
+            try:
+                lst.loop.call_soon_threadsafe(_offer, lst.queue, item)
+            except RuntimeError:  # loop closed: the client went away
+                self.unsubscribe(lst)
+
+
+def _offer(queue: asyncio.Queue, item: dict) -> None:
+    if queue.full():  # a slow client loses the oldest update, never blocks ingest
+        queue.get_nowait()
+    queue.put_nowait(item)
+
+
+@dataclass
+class LiveState:
+    """Engines by hub id plus the broadcaster; every engine call holds the lock."""
+
+    hubs: dict[str, Hub]
+    profiles: dict[str, dict[str, Profile]] = field(default_factory=dict)
+    stale_factor: float = 3.0
+    broadcaster: Broadcaster = field(default_factory=Broadcaster)
+
+    def __post_init__(self) -> None:
+        self.lock = threading.RLock()
+        self.engines = {
+            hub_id: Engine(hub, self.profiles.get(hub_id), stale_factor=self.stale_factor)
+            for hub_id, hub in self.hubs.items()
+        }
+
+    def views(self, hub: str, now: datetime) -> list[ZoneView]:
+        with self.lock:
+            return self.engines[hub].views(now)
+
+    def health(self, hub: str, now: datetime) -> list[dict]:
+        with self.lock:
+            return self.engines[hub].health(now)
+
+    def advance(self, now: datetime) -> list[StateChange]:
+        changes: list[StateChange] = []
+        with self.lock:
+            for engine in self.engines.values():
+                changes.extend(engine.advance(now))
+        return changes
+
+    def announce(self, changes: Iterable[StateChange], now: datetime) -> None:
+        """Push the current view of every zone that changed to SSE listeners."""
+        touched = sorted({(c.hub, c.zone) for c in changes})
+        if not touched or not self.broadcaster.listener_count:
+            return
+        by_hub: dict[str, set[str]] = {}
+        for hub, zone in touched:
+            by_hub.setdefault(hub, set()).add(zone)
+        for hub, zones in by_hub.items():
+            for view in self.views(hub, now):
+                if view.zone in zones:
+                    self.broadcaster.publish(hub, {"type": "zone", "view": view})

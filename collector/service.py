@@ -1,0 +1,72 @@
+"""Wire the collector together: store, live state, MQTT ingest, API; run it with uvicorn."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import uvicorn
+from fastapi import FastAPI
+
+from collector.api.app import create_app
+from collector.ingest import Ingest
+from collector.live import LiveState
+from collector.settings import Settings
+from collector.store import open_store
+from collector.store.base import Store
+from hubsense.config import Hub, load_hubs
+from hubsense.services import port_in_use
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Collector:
+    settings: Settings
+    hubs: dict[str, Hub]
+    store: Store
+    live: LiveState
+    ingest: Ingest
+    app: FastAPI
+
+    @classmethod
+    def build(cls, settings: Settings, store: Store | None = None) -> Collector:
+        hubs = load_hubs(settings.config_paths)
+        store = store or open_store(settings)
+        live = LiveState(hubs, stale_factor=settings.stale_after_factor)
+        ingest = Ingest(settings, live, store)
+        app = create_app(settings, store, live=live, ingest=ingest, hubs=hubs)
+        app.router.lifespan_context = _lifespan(ingest, store)
+        return cls(settings, hubs, store, live, ingest, app)
+
+
+def _lifespan(ingest: Ingest, store: Store):
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        ingest.start()
+        try:
+            yield
+        finally:
+            ingest.stop()
+            store.close()
+
+    return lifespan
+
+
+class PortInUse(RuntimeError):
+    pass
+
+
+def serve(settings: Settings) -> None:
+    """Run the collector until interrupted."""
+    if port_in_use(settings.http_port, settings.http_host):
+        raise PortInUse(
+            f"port {settings.http_port} on {settings.http_host} is already in use: stop what runs there "
+            f"or choose another with --port / HUBSENSE_HTTP_PORT"
+        )
+    collector = Collector.build(settings)
+    config = uvicorn.Config(collector.app, host=settings.http_host, port=settings.http_port,
+                            log_level="warning", access_log=False)
+    log.info("API and dashboard on http://%s:%s/", settings.http_host, settings.http_port)
+    uvicorn.Server(config).run()

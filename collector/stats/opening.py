@@ -1,0 +1,88 @@
+"""Opening hours as UTC intervals and as a cumulative "open seconds" function.
+
+Opening hours are local wall-clock times (``Hub.opening_hours``).  They are
+turned into UTC instants per local day with zoneinfo, so a DST day keeps its
+local 08:00-17:00 (the UTC instants shift by an hour; the open length changes
+only if the hours span the 02:00-03:00 jump).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+
+from collector.stats.localtime import local_dates
+from hubsense.config import WEEKDAYS, Hub
+
+
+def opening_intervals(hub: Hub, start: float, end: float) -> np.ndarray:
+    """Sorted, disjoint (n, 2) array of [open, close) epoch seconds inside [start, end]."""
+    tz = hub.tz
+    spans: list[tuple[float, float]] = []
+    for day in local_dates(tz, start, end):
+        weekday = WEEKDAYS[day.weekday()]
+        for hours in hub.opening_hours:
+            if weekday in hours.days:
+                a = datetime.combine(day, hours.open, tz).timestamp()
+                b = datetime.combine(day, hours.close, tz).timestamp()
+                spans.append((max(a, start), min(b, end)))
+    arr = np.array(spans, dtype=np.float64).reshape(-1, 2)
+    return merge_intervals(arr[arr[:, 1] > arr[:, 0]])
+
+
+def merge_intervals(spans: np.ndarray) -> np.ndarray:
+    """Merge overlapping or touching [a, b) intervals (vectorised)."""
+    if len(spans) == 0:
+        return spans.reshape(0, 2)
+    spans = spans[np.argsort(spans[:, 0], kind="stable")]
+    reach = np.maximum.accumulate(spans[:, 1])
+    new = np.concatenate(([True], spans[1:, 0] > reach[:-1]))
+    starts = spans[new, 0]
+    group_end = np.concatenate((np.flatnonzero(new)[1:] - 1, [len(spans) - 1]))
+    return np.column_stack((starts, reach[group_end]))
+
+
+@dataclass(frozen=True)
+class Mask:
+    """A set of disjoint intervals with its cumulative length function.
+
+    ``cum(t)`` is the masked length of (-inf, t]: piecewise linear, so ``np.interp``
+    evaluates it exactly at any number of instants; the masked length of [a, b)
+    is ``cum(b) - cum(a)``.
+    """
+
+    intervals: np.ndarray  # (n, 2)
+    xp: np.ndarray
+    fp: np.ndarray
+
+    @classmethod
+    def of(cls, intervals: np.ndarray) -> Mask:
+        intervals = np.asarray(intervals, dtype=np.float64).reshape(-1, 2)
+        if len(intervals) == 0:
+            return cls(intervals, np.zeros(1), np.zeros(1))
+        xp = intervals.ravel()
+        lengths = intervals[:, 1] - intervals[:, 0]
+        ends = np.cumsum(lengths)
+        fp = np.column_stack((ends - lengths, ends)).ravel()
+        return cls(intervals, xp, fp)
+
+    @classmethod
+    def opening(cls, hub: Hub, start: float, end: float) -> Mask:
+        return cls.of(opening_intervals(hub, start, end))
+
+    @classmethod
+    def always(cls, start: float, end: float) -> Mask:
+        return cls.of(np.array([[start, end]]))
+
+    def cum(self, t: np.ndarray) -> np.ndarray:
+        return np.interp(t, self.xp, self.fp)
+
+    def lengths(self, edges: np.ndarray) -> np.ndarray:
+        """Masked seconds in each [edges[i], edges[i+1])."""
+        return np.diff(self.cum(edges))
+
+    @property
+    def boundaries(self) -> np.ndarray:
+        return self.xp

@@ -1,0 +1,255 @@
+"""SQLite store: the default backend, one file in WAL mode.
+
+Times are INTEGER epoch microseconds (exact, fast to compare and index).
+Concurrency: each thread gets its own connection (WAL lets readers run while
+the ingest thread writes); writes are serialised by a lock so that the
+``total_changes`` difference counted by :meth:`SqliteStore.add_events` is
+exactly this call's inserts.  See docs/storage.md for the schema.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from collector.model import AgentHealth, OccupancyState, ReceivedEvent, StateChange
+from collector.store._time import from_us, to_us
+from hubsense.protocol import SensorKind, SensorState
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    id          INTEGER PRIMARY KEY,
+    hub         TEXT    NOT NULL,
+    agent       TEXT    NOT NULL,
+    sensor      TEXT    NOT NULL,
+    kind        TEXT    NOT NULL,
+    state       TEXT    NOT NULL,
+    ts_us       INTEGER NOT NULL,   -- agent clock
+    seq         INTEGER NOT NULL,
+    boot        TEXT    NOT NULL,
+    received_us INTEGER NOT NULL,   -- collector clock
+    UNIQUE (agent, boot, seq)
+);
+CREATE INDEX IF NOT EXISTS events_received ON events (received_us);
+CREATE INDEX IF NOT EXISTS events_hub_received ON events (hub, received_us);
+CREATE TABLE IF NOT EXISTS changes (
+    hub    TEXT    NOT NULL,
+    zone   TEXT    NOT NULL,
+    desk   TEXT    NOT NULL,        -- '' for the zone itself
+    at_us  INTEGER NOT NULL,
+    state  TEXT    NOT NULL,
+    reason TEXT    NOT NULL,
+    PRIMARY KEY (hub, zone, desk, at_us)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS changes_hub_at ON changes (hub, at_us);
+CREATE TABLE IF NOT EXISTS health (
+    hub            TEXT    NOT NULL,
+    agent          TEXT    NOT NULL,
+    at_us          INTEGER NOT NULL,
+    online         INTEGER NOT NULL,
+    boot           TEXT    NOT NULL,
+    clock_offset_s REAL    NOT NULL,
+    queue_depth    INTEGER NOT NULL,
+    dropped        INTEGER NOT NULL,
+    PRIMARY KEY (hub, agent, at_us)
+) WITHOUT ROWID;
+"""
+
+_KINDS = {k.value: k for k in SensorKind}
+_STATES = {s.value: s for s in SensorState}
+_OCC = {s.value: s for s in OccupancyState}
+_EVENT_COLS = "hub, agent, sensor, kind, state, ts_us, seq, boot, received_us"
+_FETCH = 2000
+
+DEFAULT_EVENTS_RETENTION_DAYS = 90
+DEFAULT_CHANGES_RETENTION_DAYS = 3650
+DEFAULT_HEALTH_RETENTION_DAYS = 30
+
+
+class SqliteStore:
+    """:class:`collector.store.base.Store` on one SQLite file.
+
+    Retention (days; ``None`` keeps forever) is applied by :meth:`prune`, which the
+    collector calls periodically.  The newest health record of each agent is never pruned.
+    """
+
+    def __init__(
+        self,
+        path: Path | str,
+        events_retention_days: float | None = DEFAULT_EVENTS_RETENTION_DAYS,
+        changes_retention_days: float | None = DEFAULT_CHANGES_RETENTION_DAYS,
+        health_retention_days: float | None = DEFAULT_HEALTH_RETENTION_DAYS,
+    ) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.retention = {
+            "events": events_retention_days,
+            "changes": changes_retention_days,
+            "health": health_retention_days,
+        }
+        self._local = threading.local()
+        self._write_lock = threading.Lock()
+        self._conns: list[sqlite3.Connection] = []
+        self._conns_lock = threading.Lock()
+        self._closed = False
+        conn = self._conn()
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.executescript(SCHEMA)
+
+    # --- connections ---------------------------------------------------------
+
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            if self._closed:
+                raise RuntimeError("store is closed")
+            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA synchronous=NORMAL")  # durable at checkpoints; safe with WAL
+            conn.execute("PRAGMA busy_timeout=30000")
+            self._local.conn = conn
+            with self._conns_lock:
+                self._conns.append(conn)
+        return conn
+
+    def _write(self, sql: str, rows: list[tuple]) -> int:
+        """Run ``executemany`` in one transaction; return the number of rows changed."""
+        if not rows:
+            return 0
+        conn = self._conn()
+        with self._write_lock:
+            before = conn.total_changes
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.executemany(sql, rows)
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+            return conn.total_changes - before
+
+    # --- writes --------------------------------------------------------------
+
+    def add_events(self, events: Sequence[ReceivedEvent]) -> int:
+        rows = [
+            (e.hub, e.agent, e.sensor, e.kind.value, e.state.value, to_us(e.ts), e.seq, e.boot,
+             to_us(e.received))
+            for e in events
+        ]
+        return self._write(f"INSERT OR IGNORE INTO events ({_EVENT_COLS}) VALUES (?,?,?,?,?,?,?,?,?)", rows)
+
+    def add_changes(self, changes: Sequence[StateChange]) -> None:
+        """Idempotent; a zone / desk has one state per instant (the last write wins)."""
+        rows = [(c.hub, c.zone, c.desk or "", to_us(c.at), c.state.value, c.reason) for c in changes]
+        self._write("INSERT OR REPLACE INTO changes VALUES (?,?,?,?,?,?)", rows)
+
+    def add_health(self, records: Sequence[AgentHealth]) -> None:
+        """Idempotent on (hub, agent, at); the last write wins."""
+        rows = [
+            (h.hub, h.agent, to_us(h.at), int(h.online), h.boot, h.clock_offset_s, h.queue_depth, h.dropped)
+            for h in records
+        ]
+        self._write("INSERT OR REPLACE INTO health VALUES (?,?,?,?,?,?,?,?)", rows)
+
+    # --- reads ---------------------------------------------------------------
+
+    def changes(
+        self, hub: str, start: datetime, end: datetime, zone: str | None = None
+    ) -> list[StateChange]:
+        start_us, end_us = to_us(start), to_us(end)
+        zone_sql, zone_args = ("AND zone = ?", (zone,)) if zone is not None else ("", ())
+        # SQLite: bare columns next to MAX() come from the row holding the maximum.
+        initial = self._conn().execute(
+            f"SELECT zone, desk, MAX(at_us), state, reason FROM changes "
+            f"WHERE hub = ? AND at_us < ? {zone_sql} GROUP BY zone, desk",
+            (hub, start_us, *zone_args),
+        ).fetchall()
+        in_range = self._conn().execute(
+            f"SELECT zone, desk, at_us, state, reason FROM changes "
+            f"WHERE hub = ? AND at_us >= ? AND at_us < ? {zone_sql}",
+            (hub, start_us, end_us, *zone_args),
+        ).fetchall()
+        rows = sorted(initial + in_range, key=lambda r: (r[2], r[0], r[1]))
+        return [StateChange(hub, z, d or None, _OCC[s], from_us(at), reason) for z, d, at, s, reason in rows]
+
+    def events(
+        self, hub: str | None = None, start: datetime | None = None, end: datetime | None = None
+    ) -> Iterator[ReceivedEvent]:
+        where, args = _event_filter(hub, start, end)
+        cur = self._conn().execute(
+            f"SELECT {_EVENT_COLS} FROM events {where} ORDER BY received_us, agent, boot, seq", args
+        )
+        while rows := cur.fetchmany(_FETCH):
+            for h, a, sensor, kind, state, ts, seq, boot, rec in rows:
+                yield ReceivedEvent(h, a, sensor, _KINDS[kind], _STATES[state], from_us(ts), seq, boot,
+                                    from_us(rec))
+
+    def event_count(self, hub: str | None = None) -> int:
+        where, args = _event_filter(hub, None, None)
+        return self._conn().execute(f"SELECT COUNT(*) FROM events {where}", args).fetchone()[0]
+
+    def latest_health(self, hub: str) -> list[AgentHealth]:
+        rows = self._conn().execute(
+            "SELECT agent, MAX(at_us), online, boot, clock_offset_s, queue_depth, dropped "
+            "FROM health WHERE hub = ? GROUP BY agent ORDER BY agent",
+            (hub,),
+        ).fetchall()
+        return [
+            AgentHealth(hub, agent, bool(online), from_us(at), boot, offset, depth, dropped)
+            for agent, at, online, boot, offset, depth, dropped in rows
+        ]
+
+    # --- maintenance ---------------------------------------------------------
+
+    def prune(self, now: datetime) -> dict[str, int]:
+        """Delete records older than their retention period; returns rows deleted per table."""
+        deleted = {}
+        for table, days in self.retention.items():
+            if days is None:
+                deleted[table] = 0
+                continue
+            cutoff = to_us(now - timedelta(days=days))
+            if table == "events":
+                sql = "DELETE FROM events WHERE received_us < ?"
+            elif table == "changes":
+                sql = "DELETE FROM changes WHERE at_us < ?"
+            else:  # keep each agent's newest record, however old
+                sql = (
+                    "DELETE FROM health WHERE at_us < ? AND (hub, agent, at_us) NOT IN "
+                    "(SELECT hub, agent, MAX(at_us) FROM health GROUP BY hub, agent)"
+                )
+            deleted[table] = self._write(sql, [(cutoff,)])
+        return deleted
+
+    def backup(self, target: Path | str) -> None:
+        """A consistent copy of the database (online; SQLite's backup API)."""
+        dest = sqlite3.connect(target)
+        try:
+            self._conn().backup(dest)
+        finally:
+            dest.close()
+
+    def close(self) -> None:
+        self._closed = True
+        with self._conns_lock:
+            conns, self._conns = self._conns, []
+        for conn in conns:
+            conn.close()
+        self._local = threading.local()
+
+
+def _event_filter(hub: str | None, start: datetime | None, end: datetime | None) -> tuple[str, tuple]:
+    clauses: list[str] = []
+    args: list[object] = []
+    if hub is not None:
+        clauses.append("hub = ?")
+        args.append(hub)
+    if start is not None:
+        clauses.append("received_us >= ?")
+        args.append(to_us(start))
+    if end is not None:
+        clauses.append("received_us < ?")
+        args.append(to_us(end))
+    return ("WHERE " + " AND ".join(clauses) if clauses else ""), tuple(args)

@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from hubsense.cli import main
+from hubsense.config import DEFAULT_CONFIG_DIR, ConfigError, Hub, ZoneKind, load_hub, parse_hub
+
+FOREST = ["lagerelden", "utsiktsplatsen", "rastplatsen", "hinderbanan", "nationalparken", "oasen", "skogsglantan"]
+NAMES = ["Lägerelden", "Utsiktsplatsen", "Rastplatsen", "Hinderbanan", "Nationalparken", "Oasen", "Skogsgläntan"]
+
+
+@pytest.mark.parametrize("hub_id", ["stockholm", "ostersund"])
+def test_real_hubs_have_the_forest_path(hubs: dict[str, Hub], hub_id: str) -> None:
+    hub = hubs[hub_id]
+    ids = [z.id for z in hub.zones]
+    assert ids[:7] == FOREST
+    assert [z.name for z in hub.zones[:7]] == NAMES
+    assert hub.timezone == "Europe/Stockholm"
+    assert any(z.kind is ZoneKind.ROOM and z.bookable for z in hub.zones)
+    desk_areas = [z for z in hub.zones if z.kind is ZoneKind.DESK_AREA]
+    assert desk_areas and all(z.desks for z in desk_areas)
+    watched = {s.zone for a in hub.agents for s in a.sensors}
+    assert watched == set(ids), "every zone has at least one sensor"
+    desk_sensors = {s.desk for a in hub.agents for s in a.sensors if s.desk}
+    assert desk_sensors == {d.id for z in desk_areas for d in z.desks}
+
+
+def _data() -> dict:
+    return tomllib.loads((DEFAULT_CONFIG_DIR / "stockholm.toml").read_text())
+
+
+def _errors(data: dict) -> list[str]:
+    with pytest.raises(ConfigError) as info:
+        parse_hub(data, "hub.toml")
+    return info.value.errors
+
+
+def test_unknown_field_is_named_with_file() -> None:
+    data = _data()
+    data["zones"][0]["colour"] = "red"
+    assert _errors(data) == ["hub.toml: zones.0.colour: unknown field"]
+
+
+def test_wrong_type_names_the_field() -> None:
+    data = _data()
+    data["agents"][0]["sensors"][0]["pin"] = "four"
+    (err,) = _errors(data)
+    assert err.startswith("hub.toml: agents.0.sensors.0.pin: ")
+
+
+def test_cross_reference_errors() -> None:
+    data = _data()
+    sensors = data["agents"][0]["sensors"]
+    sensors[0]["zone"] = "nowhere"
+    sensors[1]["pin"] = sensors[2]["pin"]
+    sensors[2]["id"] = sensors[1]["id"]
+    data["zones"].append(dict(data["zones"][0]))
+    text = "\n".join(_errors(data))
+    assert "points at unknown zone 'nowhere'" in text
+    assert "on pin" in text
+    assert "duplicate sensor id" in text
+    assert "duplicate zone id 'lagerelden'" in text
+
+
+def test_bad_timezone() -> None:
+    data = _data()
+    data["timezone"] = "Mars/Olympus"
+    assert _errors(data) == ["hub.toml: timezone: unknown time zone 'Mars/Olympus'"]
+
+
+def test_door_sensor_on_an_open_zone() -> None:
+    data = _data()
+    data["agents"][0]["sensors"][0]["kind"] = "door"
+    assert "which is not a room" in "\n".join(_errors(data))
+
+
+def test_config_check_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["config", "check", str(DEFAULT_CONFIG_DIR)]) == 0
+    assert "ok: stockholm" in capsys.readouterr().out
+    bad = tmp_path / "bad.toml"
+    bad.write_text((DEFAULT_CONFIG_DIR / "ostersund.toml").read_text().replace('pin = 4\n', 'pin = 99\n', 1))
+    broken = tmp_path / "broken.toml"
+    broken.write_text("id = [")
+    assert main(["config", "check", str(bad), str(broken)]) == 2
+    err = capsys.readouterr().err
+    assert f"{bad}: agents.0.sensors.0.pin: Input should be less than or equal to 27" in err
+    assert f"{broken}: not valid TOML" in err
+
+
+def test_load_hub_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot read"):
+        load_hub(tmp_path / "missing.toml")
