@@ -15,6 +15,7 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -24,6 +25,7 @@ from paho.mqtt.properties import Properties
 
 from collector.handler import IngestCounters, MessageHandler, Outcome
 from collector.live import LiveState
+from collector.model import StateChange
 from collector.settings import Settings
 from collector.store.base import Store
 from hubsense.protocol import TOPIC_ROOT, MessageKind
@@ -58,6 +60,10 @@ class Ingest:
         self.subscribed = threading.Event()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        # Called in the writer thread after each stored batch with its changes (e.g. to publish
+        # retained state topics or Home Assistant states), and after each (re)connect.
+        self.change_listeners: list[Callable[[list[StateChange], datetime], None]] = []
+        self.connect_listeners: list[Callable[[mqtt.Client], None]] = []
         self.client = self._make_client()
 
     # -- MQTT ----------------------------------------------------------------
@@ -103,6 +109,8 @@ class Ingest:
                  self.settings.mqtt_port, flags.session_present)
         self.connected.set()
         client.subscribe(self.subscriptions())
+        for listener in self.connect_listeners:
+            listener(client)
 
     def _on_subscribe(self, client, userdata, mid, reason_codes, properties) -> None:
         failed = [rc for rc in reason_codes if rc.is_failure]
@@ -190,6 +198,9 @@ class Ingest:
             out.changes.extend(self.live.advance(now))
         self._store(out)
         self.live.announce(out.changes, now)
+        if out.changes:
+            for listener in self.change_listeners:
+                listener(out.changes, now)
         for m in batch:
             if m is not _TICK and m.qos:
                 self.client.ack(m.mid, m.qos)

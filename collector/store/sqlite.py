@@ -45,6 +45,7 @@ CREATE TABLE IF NOT EXISTS changes (
     PRIMARY KEY (hub, zone, desk, at_us)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS changes_hub_at ON changes (hub, at_us);
+CREATE INDEX IF NOT EXISTS changes_at ON changes (at_us);
 CREATE TABLE IF NOT EXISTS health (
     hub            TEXT    NOT NULL,
     agent          TEXT    NOT NULL,
@@ -54,14 +55,17 @@ CREATE TABLE IF NOT EXISTS health (
     clock_offset_s REAL    NOT NULL,
     queue_depth    INTEGER NOT NULL,
     dropped        INTEGER NOT NULL,
+    interval_s     REAL    NOT NULL,
     PRIMARY KEY (hub, agent, at_us)
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS health_hub_at ON health (hub, at_us);
 """
 
 _KINDS = {k.value: k for k in SensorKind}
 _STATES = {s.value: s for s in SensorState}
 _OCC = {s.value: s for s in OccupancyState}
 _EVENT_COLS = "hub, agent, sensor, kind, state, ts_us, seq, boot, received_us"
+_HEALTH_COLS = "hub, agent, at_us, online, boot, clock_offset_s, queue_depth, dropped, interval_s"
 _FETCH = 2000
 
 DEFAULT_EVENTS_RETENTION_DAYS = 90
@@ -148,10 +152,11 @@ class SqliteStore:
     def add_health(self, records: Sequence[AgentHealth]) -> None:
         """Idempotent on (hub, agent, at); the last write wins."""
         rows = [
-            (h.hub, h.agent, to_us(h.at), int(h.online), h.boot, h.clock_offset_s, h.queue_depth, h.dropped)
+            (h.hub, h.agent, to_us(h.at), int(h.online), h.boot, h.clock_offset_s, h.queue_depth, h.dropped,
+             h.interval_s)
             for h in records
         ]
-        self._write("INSERT OR REPLACE INTO health VALUES (?,?,?,?,?,?,?,?)", rows)
+        self._write(f"INSERT OR REPLACE INTO health ({_HEALTH_COLS}) VALUES (?,?,?,?,?,?,?,?,?)", rows)
 
     # --- reads ---------------------------------------------------------------
 
@@ -190,16 +195,21 @@ class SqliteStore:
         where, args = _event_filter(hub, None, None)
         return self._conn().execute(f"SELECT COUNT(*) FROM events {where}", args).fetchone()[0]
 
+    def health(
+        self, hub: str | None = None, start: datetime | None = None, end: datetime | None = None
+    ) -> Iterator[AgentHealth]:
+        where, args = _range_filter(hub, start, end, "at_us")
+        cur = self._conn().execute(f"SELECT {_HEALTH_COLS} FROM health {where} ORDER BY at_us, hub, agent", args)
+        while rows := cur.fetchmany(_FETCH):
+            yield from map(_health_record, rows)
+
     def latest_health(self, hub: str) -> list[AgentHealth]:
+        # SQLite: bare columns next to MAX() come from the row holding the maximum.
+        cols = _HEALTH_COLS.replace("at_us", "MAX(at_us)")
         rows = self._conn().execute(
-            "SELECT agent, MAX(at_us), online, boot, clock_offset_s, queue_depth, dropped "
-            "FROM health WHERE hub = ? GROUP BY agent ORDER BY agent",
-            (hub,),
+            f"SELECT {cols} FROM health WHERE hub = ? GROUP BY agent ORDER BY agent", (hub,)
         ).fetchall()
-        return [
-            AgentHealth(hub, agent, bool(online), from_us(at), boot, offset, depth, dropped)
-            for agent, at, online, boot, offset, depth, dropped in rows
-        ]
+        return [_health_record(r) for r in rows]
 
     # --- maintenance ---------------------------------------------------------
 
@@ -240,16 +250,27 @@ class SqliteStore:
         self._local = threading.local()
 
 
+def _health_record(row: tuple) -> AgentHealth:
+    hub, agent, at, online, boot, offset, depth, dropped, interval = row
+    return AgentHealth(hub, agent, bool(online), from_us(at), boot, offset, depth, dropped, interval)
+
+
 def _event_filter(hub: str | None, start: datetime | None, end: datetime | None) -> tuple[str, tuple]:
+    return _range_filter(hub, start, end, "received_us")
+
+
+def _range_filter(
+    hub: str | None, start: datetime | None, end: datetime | None, column: str
+) -> tuple[str, tuple]:
     clauses: list[str] = []
     args: list[object] = []
     if hub is not None:
         clauses.append("hub = ?")
         args.append(hub)
     if start is not None:
-        clauses.append("received_us >= ?")
+        clauses.append(f"{column} >= ?")
         args.append(to_us(start))
     if end is not None:
-        clauses.append("received_us < ?")
+        clauses.append(f"{column} < ?")
         args.append(to_us(end))
     return ("WHERE " + " AND ".join(clauses) if clauses else ""), tuple(args)

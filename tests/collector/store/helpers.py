@@ -7,7 +7,9 @@ from datetime import UTC, datetime, timedelta
 from collector.model import AgentHealth, OccupancyState, ReceivedEvent, StateChange
 from hubsense.protocol import SensorKind, SensorState
 
-T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+# Recent, so InfluxDB's 90-day raw retention policy accepts the points; whole hour, so tests
+# are deterministic in relative terms.
+T0 = (datetime.now(UTC) - timedelta(days=2)).replace(minute=0, second=0, microsecond=0)
 
 
 def event(seq: int, agent: str = "pi-1", hub: str = "hq", boot: str = "b1", sensor: str = "pir-1",

@@ -1,0 +1,59 @@
+"""Door traffic from raw events: openings per zone, per open hour and by local hour of day."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+from collector.model import ReceivedEvent
+from collector.stats.localtime import HOUR, local_seconds
+from collector.stats.opening import Mask
+from hubsense.config import Hub
+from hubsense.protocol import SensorKind, SensorState
+
+
+@dataclass(frozen=True)
+class DoorTraffic:
+    zone: str
+    openings: int  # in the whole period
+    openings_open_hours: int  # inside opening hours
+    per_open_hour: float | None  # openings_open_hours / open hours
+    by_hour_of_day: list[int]  # 24 counts, local time
+
+
+def door_openings(hub: Hub, events: Iterable[ReceivedEvent]) -> dict[str, np.ndarray]:
+    """Epoch seconds (agent clock) of every door opening in the period, per zone."""
+    sensor_zone = {s.id: s.zone for _, s in hub.sensors().values() if s.kind is SensorKind.DOOR}
+    times: dict[str, list[float]] = {z: [] for z in sensor_zone.values()}
+    for e in events:
+        if e.hub == hub.id and e.kind is SensorKind.DOOR and e.state is SensorState.OPEN:
+            zone = sensor_zone.get(e.sensor)
+            if zone is not None:
+                times[zone].append(e.ts.timestamp())
+    return {z: np.array(t, dtype=np.float64) for z, t in times.items()}
+
+
+def door_traffic(hub: Hub, openings: dict[str, np.ndarray], start: float, end: float,
+                 zones: list[str] | None = None) -> list[DoorTraffic]:
+    mask = Mask.opening(hub, start, end)
+    open_hours = mask.lengths(np.array([start, end]))[0] / HOUR
+    out = []
+    for zone, t in sorted(openings.items()):
+        if zones is not None and zone not in zones:
+            continue
+        t = t[(t >= start) & (t < end)]
+        in_open = int(np.count_nonzero(_inside(mask, t)))
+        hours = np.floor(np.mod(local_seconds(hub.tz, t), 86400.0) / HOUR).astype(np.int64)
+        out.append(DoorTraffic(
+            zone, len(t), in_open, in_open / open_hours if open_hours > 0 else None,
+            np.bincount(hours, minlength=24).tolist(),
+        ))
+    return out
+
+
+def _inside(mask: Mask, t: np.ndarray) -> np.ndarray:
+    iv = mask.intervals
+    k = np.searchsorted(iv[:, 0], t, side="right") - 1
+    return (k >= 0) & (t < iv[np.clip(k, 0, None), 1]) if len(iv) else np.zeros(len(t), bool)

@@ -1,0 +1,74 @@
+"""Occupied sessions and daily peak concurrency.
+
+A session is a maximal run of occupied time of one track (zone or desk).
+Sessions overlapping the period are counted, with durations clipped to it; a
+session ends when the track becomes free or unknown.  Daily peaks count
+concurrently occupied zones (zone tracks, not desk areas) and desks in use
+(desk tracks), within opening hours, per local day.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from collector.stats.history import OCCUPIED, History, Track
+from collector.stats.integrate import peak_concurrent
+from collector.stats.localtime import bucket_edges
+from collector.stats.opening import Mask
+from hubsense.config import Hub, Zone, ZoneKind
+
+
+def session_durations(track: Track) -> np.ndarray:
+    """Durations (s) of the occupied runs of a track, zero-length runs dropped."""
+    occ = track.s == OCCUPIED
+    rise = np.flatnonzero(occ & ~np.concatenate(([False], occ[:-1])))
+    fall = np.flatnonzero(occ & ~np.concatenate((occ[1:], [False])))
+    durations = track.t[fall + 1] - track.t[rise]
+    return durations[durations > 0]
+
+
+@dataclass(frozen=True)
+class SessionStats:
+    zone: str
+    desk: str | None
+    count: int
+    median_s: float | None
+    p90_s: float | None
+
+    @classmethod
+    def of(cls, zone: str, desk: str | None, durations: np.ndarray) -> SessionStats:
+        if len(durations) == 0:
+            return cls(zone, desk, 0, None, None)
+        med, p90 = np.percentile(durations, [50, 90])
+        return cls(zone, desk, len(durations), float(med), float(p90))
+
+
+def sessions(history: History, zones: list[Zone]) -> list[SessionStats]:
+    """Per zone (and per desk of desk areas) session count, median and 90th percentile."""
+    out = []
+    for zone in zones:
+        out.append(SessionStats.of(zone.id, None, session_durations(history.track((zone.id, None)))))
+        for desk in zone.desks:
+            out.append(SessionStats.of(zone.id, desk.id, session_durations(history.track((zone.id, desk.id)))))
+    return out
+
+
+@dataclass(frozen=True)
+class DailyPeaks:
+    edges: np.ndarray  # local days
+    zones: np.ndarray  # peak occupied zones per day (-1: closed all day)
+    desks: np.ndarray  # peak desks in use per day (-1: closed all day)
+
+
+def daily_peaks(hub: Hub, history: History, zones: list[Zone]) -> DailyPeaks:
+    edges = bucket_edges(hub.tz, history.start, history.end, "day")
+    mask = Mask.opening(hub, history.start, history.end)
+    zone_tracks = [history.track((z.id, None)) for z in zones if z.kind is not ZoneKind.DESK_AREA]
+    desk_tracks = [history.track((z.id, d.id)) for z in zones for d in z.desks]
+    return DailyPeaks(
+        edges,
+        peak_concurrent(zone_tracks, OCCUPIED, mask, edges),
+        peak_concurrent(desk_tracks, OCCUPIED, mask, edges),
+    )

@@ -1,0 +1,335 @@
+"""The sensor agent: gpiozero sensors -> disk queue -> MQTT (paho-mqtt 2.x, MQTT v5).
+
+Threads:
+
+* gpiozero's threads call :meth:`Agent._on_change`, which numbers the event and
+  writes it to the on-disk queue (nothing else, so a slow broker never blocks
+  sensing);
+* one network thread owns the paho client: it runs ``client.loop()``, connects
+  and reconnects with exponential backoff, hands queued events to paho (at
+  most ``WINDOW`` unacknowledged at a time), deletes them from the queue on
+  PUBACK, and publishes status and heartbeats.
+
+Ordering: paho resends its unacknowledged messages itself after a reconnect,
+from inside the CONNACK handling; new events are handed over only after
+``loop()`` returns, so they always follow the resent (older) ones.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+
+from edge.queue import EventQueue
+from edge.sensors import SensorBank, make_pin_factory
+from edge.settings import AgentSettings
+from hubsense.config import Hub, Sensor
+from hubsense.protocol import (
+    AgentState,
+    AgentStatus,
+    Heartbeat,
+    MessageKind,
+    SensorEvent,
+    SensorState,
+    encode,
+    now_utc,
+    topic,
+)
+
+log = logging.getLogger(__name__)
+
+TICK_S = 0.1  # network loop period: the longest a new event waits before it is handed to paho
+WINDOW = 100  # events handed to paho and not yet acknowledged
+STOP_TIMEOUT_S = 3.0
+
+
+class Agent:
+    """One Raspberry Pi's agent.  ``start()`` opens the sensors and connects; ``stop()`` is clean."""
+
+    def __init__(
+        self,
+        hub: Hub,
+        agent_id: str,
+        settings: AgentSettings | None = None,
+        pin_factory=None,
+        clock: Callable[[], datetime] = now_utc,
+    ) -> None:
+        self.hub = hub
+        self.config = hub.agent(agent_id)
+        self.settings = settings or AgentSettings()
+        self.pin_factory = pin_factory if pin_factory is not None else make_pin_factory(self.settings.pin_factory)
+        self.clock = clock
+        self.boot = secrets.token_urlsafe(9)
+        self.delivered = 0  # events acknowledged by the broker in this process
+        self.rejected = 0  # PUBACKs with a failure reason (e.g. 135 not authorized)
+        self.last_error: str | None = None
+        self.connect_failures = 0
+        self._seq = 0
+        self._seq_lock = threading.Lock()
+        self._topics = {k: topic(hub.id, agent_id, k) for k in MessageKind}
+        self._in_flight: dict[int, int] = {}  # paho mid -> queue id
+        self._acked: list[int] = []
+        self._parked: list[int] = []  # rejected by the broker; retried after the next reconnect
+        self._status_mids: set[int] = set()
+        self._connected = threading.Event()
+        self._stopping = threading.Event()
+        self._just_connected = False
+        self._next_heartbeat = 0.0
+        self._started = time.monotonic()
+        self._thread: threading.Thread | None = None
+        self.queue: EventQueue | None = None
+        self.sensors: SensorBank | None = None
+        self._client = self._make_client()
+
+    # -- lifecycle -----------------------------------------------------------------
+
+    @property
+    def id(self) -> str:
+        return self.config.id
+
+    @property
+    def seq(self) -> int:
+        """Sequence number of the last event of this boot (0 if none)."""
+        return self._seq
+
+    @property
+    def connected(self) -> bool:
+        return self._connected.is_set()
+
+    def start(self) -> Agent:
+        s = self.settings
+        self.queue = EventQueue(s.resolved_queue_path(self.hub.id, self.id), s.queue_max_events)
+        self.sensors = SensorBank(self.config.sensors, self._on_change, self.pin_factory, s.door_bounce_s)
+        try:
+            self.sensors.open()
+        except BaseException:
+            self.queue.close()
+            raise
+        self._started = time.monotonic()
+        self._thread = threading.Thread(target=self._run, name=f"agent-{self.id}", daemon=True)
+        self._thread.start()
+        log.info("agent %s/%s started (boot %s, %d sensors, %d queued)",
+                 self.hub.id, self.id, self.boot, len(self.config.sensors), self.queue.depth)
+        return self
+
+    def stop(self) -> None:
+        """Publish retained 'offline', disconnect cleanly (no Last Will), close sensors and queue.
+
+        Events still unacknowledged stay in the queue for the next start.
+        """
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(2 * STOP_TIMEOUT_S + 2)
+            self._thread = None
+        if self.sensors is not None:
+            self.sensors.close()
+            self.sensors = None
+        if self.queue is not None:
+            self.queue.close()
+            self.queue = None
+
+    def wait_connected(self, timeout: float) -> bool:
+        return self._connected.wait(timeout)
+
+    def __enter__(self) -> Agent:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- sensing (gpiozero threads) ------------------------------------------------------
+
+    def _on_change(self, sensor: Sensor, state: SensorState) -> None:
+        queue = self.queue
+        if queue is None:
+            return
+        with self._seq_lock:  # seq order == queue order
+            self._seq += 1
+            event = SensorEvent(
+                hub=self.hub.id, agent=self.id, boot=self.boot, sensor=sensor.id, kind=sensor.kind,
+                state=state, ts=self.clock(), seq=self._seq,
+            )
+            queue.put(self.boot, self._seq, self._topics[MessageKind.EVENT], encode(event))
+        log.debug("%s %s -> %s (seq %d)", self.id, sensor.id, state.value, event.seq)
+
+    # -- MQTT client ---------------------------------------------------------------------
+
+    def _make_client(self) -> mqtt.Client:
+        s = self.settings
+        client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=s.resolved_client_id(self.hub.id, self.id),
+            protocol=mqtt.MQTTv5,
+        )
+        if s.username:
+            client.username_pw_set(s.username, s.password)
+        if s.ca_file:
+            client.tls_set(
+                ca_certs=str(s.ca_file),
+                certfile=str(s.certfile) if s.certfile else None,
+                keyfile=str(s.keyfile) if s.keyfile else None,
+            )
+        client.max_inflight_messages_set(20)
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_publish = self._on_publish
+        return client
+
+    def _status(self, state: AgentState) -> bytes:
+        return encode(AgentStatus(hub=self.hub.id, agent=self.id, boot=self.boot, state=state, ts=self.clock()))
+
+    def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
+        if reason_code.is_failure:
+            self.last_error = f"broker refused the connection: {reason_code}"
+            log.error("agent %s: %s", self.id, self.last_error)
+            return
+        log.info("agent %s connected to %s:%d", self.id, self.settings.broker_host, self.settings.broker_port)
+        self.last_error = None
+        self._just_connected = True
+        self._connected.set()
+
+    def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
+        was = self._connected.is_set()
+        self._connected.clear()
+        if was and not self._stopping.is_set():
+            log.warning("agent %s lost the broker connection (%s); events are queued", self.id, reason_code)
+
+    def _on_publish(self, client, userdata, mid, reason_code, properties) -> None:
+        self._status_mids.discard(mid)
+        qid = self._in_flight.pop(mid, None)
+        if qid is None:
+            return
+        if reason_code.is_failure:
+            self.rejected += 1
+            self._parked.append(qid)
+            log.error("agent %s: broker rejected an event: %s", self.id, reason_code)
+        else:
+            self._acked.append(qid)
+
+    # -- network thread ----------------------------------------------------------------------
+
+    def _run(self) -> None:
+        s = self.settings
+        delay = s.reconnect_min_s
+        while not self._stopping.is_set():
+            if self._client.socket() is None and not self._open_connection():
+                self._stopping.wait(delay)
+                delay = min(delay * 2, s.reconnect_max_s)
+                continue
+            rc = self._client.loop(timeout=TICK_S)
+            if rc != mqtt.MQTT_ERR_SUCCESS:
+                self._connected.clear()
+                self._stopping.wait(delay)
+                delay = min(delay * 2, s.reconnect_max_s)
+                continue
+            if self._connected.is_set():
+                delay = s.reconnect_min_s
+            try:
+                self._service()
+            except Exception:  # keep the network thread alive whatever happens
+                log.exception("agent %s: error in the network loop", self.id)
+        try:
+            self._shutdown()
+        except Exception:
+            log.exception("agent %s: error while stopping", self.id)
+
+    def _open_connection(self) -> bool:
+        s = self.settings
+        # Re-register the will each time so its timestamp is the time of this connection.
+        self._client.will_set(
+            self._topics[MessageKind.STATUS], self._status(AgentState.OFFLINE), qos=1, retain=True
+        )
+        try:
+            self._client.connect(s.broker_host, s.broker_port, keepalive=s.keepalive_s)
+        except (OSError, ValueError) as exc:
+            self.connect_failures += 1
+            self.last_error = f"cannot connect to MQTT broker {s.broker_host}:{s.broker_port}: {exc}"
+            level = logging.WARNING if self.connect_failures in (1, 10) or self.connect_failures % 100 == 0 \
+                else logging.DEBUG
+            log.log(level, "agent %s: %s (attempt %d; retrying with backoff, events are queued)",
+                    self.id, self.last_error, self.connect_failures)
+            return False
+        return True
+
+    def _service(self) -> None:
+        queue = self.queue
+        if queue is None:
+            return
+        if self._acked:
+            queue.ack(self._acked)
+            self.delivered += len(self._acked)
+            self._acked = []
+        if not self._connected.is_set():
+            return
+        if self._just_connected:
+            self._just_connected = False
+            info = self._client.publish(
+                self._topics[MessageKind.STATUS], self._status(AgentState.ONLINE), qos=1, retain=True
+            )
+            self._status_mids.add(info.mid)
+            queue.release(self._parked)
+            self._parked = []
+            self._next_heartbeat = 0.0
+        self._pump(queue)
+        if time.monotonic() >= self._next_heartbeat:
+            self._heartbeat(queue)
+
+    def _pump(self, queue: EventQueue) -> None:
+        room = WINDOW - len(self._in_flight)
+        if room <= 0 or queue.pending <= 0:
+            return
+        for item in queue.take(room):
+            info = self._client.publish(item.topic, item.payload, qos=1)
+            self._in_flight[info.mid] = item.id
+
+    def heartbeat(self) -> Heartbeat:
+        """The heartbeat the agent would publish now."""
+        queue = self.queue
+        sensors = self.sensors.states() if self.sensors is not None and self.sensors.devices else {}
+        return Heartbeat(
+            hub=self.hub.id, agent=self.id, boot=self.boot, ts=self.clock(), seq=self._seq,
+            uptime_s=round(time.monotonic() - self._started, 3), interval_s=self.settings.heartbeat_interval_s,
+            queue_depth=queue.depth if queue else 0, dropped=queue.dropped if queue else 0, sensors=sensors,
+        )
+
+    def _heartbeat(self, queue: EventQueue) -> None:
+        self._next_heartbeat = time.monotonic() + self.settings.heartbeat_interval_s
+        self._client.publish(self._topics[MessageKind.HEARTBEAT], encode(self.heartbeat()), qos=1)
+
+    def _drain(self, timeout: float) -> None:
+        """Give queued events a last chance to be delivered before a clean stop."""
+        deadline = time.monotonic() + timeout
+        while self._connected.is_set() and self.queue is not None and time.monotonic() < deadline:
+            self._service()
+            if not self._in_flight and self.queue.pending <= 0:
+                break
+            self._client.loop(timeout=0.05)
+
+    def _shutdown(self) -> None:
+        client = self._client
+        self._drain(STOP_TIMEOUT_S)
+        if self._connected.is_set():
+            info = client.publish(
+                self._topics[MessageKind.STATUS], self._status(AgentState.OFFLINE), qos=1, retain=True
+            )
+            self._status_mids.add(info.mid)
+            deadline = time.monotonic() + STOP_TIMEOUT_S
+            while info.mid in self._status_mids and self._connected.is_set() and time.monotonic() < deadline:
+                client.loop(timeout=0.05)
+        if client.socket() is not None:
+            client.disconnect()
+            client.loop(timeout=0.05)
+        self._connected.clear()
+        if self._acked and self.queue is not None:
+            self.queue.ack(self._acked)
+            self.delivered += len(self._acked)
+            self._acked = []
+        log.info("agent %s stopped (%d events delivered, %d queued)", self.id, self.delivered,
+                 self.queue.depth if self.queue else 0)

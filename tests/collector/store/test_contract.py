@@ -1,0 +1,120 @@
+"""The Store contract: SQLite and InfluxDB give the same answers to the same writes."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from collector.model import AgentHealth, OccupancyState
+from collector.store.base import Store
+from hubsense.protocol import SensorState
+from tests.collector.store.helpers import T0, change, event, health
+
+FREE, OCC = OccupancyState.FREE, OccupancyState.OCCUPIED
+
+
+def test_is_a_store(store: Store) -> None:
+    assert isinstance(store, Store)
+
+
+def test_add_events_is_idempotent_and_counts_new(store: Store) -> None:
+    assert store.add_events([event(1), event(2), event(2)]) == 2  # duplicate inside the batch
+    assert store.add_events([event(2), event(3)]) == 1  # redelivery across batches
+    assert store.add_events([event(1, boot="b2")]) == 1  # same seq after a reboot is a new event
+    assert store.add_events([event(1, agent="pi-2")]) == 1
+    assert store.add_events([]) == 0
+    assert store.event_count() == 5
+    assert store.event_count("hq") == 5
+    assert store.event_count("elsewhere") == 0
+
+
+def test_redelivery_with_a_later_receive_time_keeps_the_first(store: Store) -> None:
+    first = event(7, received_s=10)
+    store.add_events([first])
+    assert store.add_events([event(7, received_s=99)]) == 0
+    assert store.event_count() == 1
+
+
+def test_events_round_trip_exactly_in_receive_order(store: Store) -> None:
+    written = [
+        event(5, received_s=3.0),
+        event(1, agent="pi-2", received_s=1.0),
+        event(2, received_s=2.0, state=SensorState.NO_MOTION),
+        event(9, agent="pi-1", received_s=1.0),  # tie on receive time: ordered by agent
+        event(3, hub="other", agent="pi-9", received_s=1.5),
+    ]
+    store.add_events(written)
+    got = list(store.events())
+    assert got == sorted(written, key=lambda e: (e.received, e.agent, e.boot, e.seq))
+    assert got[0].ts == written[1].ts  # microseconds survive
+    assert got[0].ts.tzinfo is not None and got[0].ts.utcoffset() == timedelta(0)
+
+
+def test_events_filter_by_hub_and_half_open_range(store: Store) -> None:
+    store.add_events([event(i, received_s=i) for i in range(10)])
+    store.add_events([event(i, hub="other", agent="pi-9", received_s=i) for i in range(10)])
+    got = list(store.events("hq", T0 + timedelta(seconds=3), T0 + timedelta(seconds=6)))
+    assert [(e.hub, e.seq) for e in got] == [("hq", 3), ("hq", 4), ("hq", 5)]
+    assert len(list(store.events(start=T0 + timedelta(seconds=8)))) == 4
+    assert len(list(store.events(end=T0 + timedelta(seconds=1)))) == 2
+
+
+def test_changes_start_with_the_state_at_start(store: Store) -> None:
+    store.add_changes([
+        change(0, "lagerelden", OCC),
+        change(5, "lagerelden", FREE, reason="vacancy timeout"),
+        change(1, "oasen", OCC),
+        change(2, "desks", OCC, desk="d1"),
+        change(3, "desks", FREE, desk="d1"),
+        change(12, "lagerelden", OCC),
+        change(12, "desks", OCC),
+        change(12, "desks", OCC, desk="d2"),
+        change(30, "oasen", FREE),  # after end
+        change(1, "x", OCC, hub="other"),
+    ])
+    got = store.changes("hq", T0 + timedelta(minutes=10), T0 + timedelta(minutes=30))
+    assert [(c.zone, c.desk, c.state, (c.at - T0) / timedelta(minutes=1)) for c in got] == [
+        ("oasen", None, OCC, 1),
+        ("desks", "d1", FREE, 3),
+        ("lagerelden", None, FREE, 5),
+        ("desks", None, OCC, 12),
+        ("desks", "d2", OCC, 12),
+        ("lagerelden", None, OCC, 12),
+    ]
+    assert got[2].reason == "vacancy timeout"
+    assert all(c.hub == "hq" for c in got)
+
+
+def test_changes_of_one_zone(store: Store) -> None:
+    store.add_changes([change(0, "a", OCC), change(1, "b", OCC), change(2, "a", FREE), change(3, "a", OCC)])
+    got = store.changes("hq", T0 + timedelta(minutes=2.5), T0 + timedelta(hours=1), zone="a")
+    assert [(c.zone, c.state) for c in got] == [("a", FREE), ("a", OCC)]
+    assert store.changes("hq", T0, T0 + timedelta(hours=1), zone="nope") == []
+
+
+def test_changes_are_idempotent_and_one_state_per_instant(store: Store) -> None:
+    store.add_changes([change(0, "a", OCC), change(1, "a", FREE)])
+    store.add_changes([change(0, "a", OCC), change(1, "a", FREE)])
+    store.add_changes([change(1, "a", OCC, reason="corrected")])
+    got = store.changes("hq", T0, T0 + timedelta(hours=1))
+    assert [(c.state, c.reason) for c in got] == [(OCC, ""), (OCC, "corrected")]
+
+
+def test_latest_health_per_agent(store: Store) -> None:
+    store.add_health([
+        health(0, "pi-1", boot="b1", clock_offset_s=0.5, queue_depth=3, dropped=1),
+        health(5, "pi-1", online=False, boot="b1", clock_offset_s=-0.25),
+        health(2, "pi-2", boot="b7", queue_depth=40),
+        health(9, "pi-3", hub="other"),
+    ])
+    store.add_health([health(2, "pi-2", boot="b7", queue_depth=40)])  # redelivered
+    assert store.latest_health("hq") == [
+        AgentHealth("hq", "pi-1", False, T0 + timedelta(minutes=5), "b1", -0.25, 0, 0),
+        AgentHealth("hq", "pi-2", True, T0 + timedelta(minutes=2), "b7", 0.0, 40, 0),
+    ]
+    assert store.latest_health("nowhere") == []
+
+
+def test_prune_reports_every_kind(store: Store) -> None:
+    store.add_events([event(1)])
+    assert set(store.prune(T0)) == {"events", "changes", "health"}
+    assert store.event_count() == 1  # nothing is older than its retention at T0

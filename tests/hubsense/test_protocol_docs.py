@@ -1,0 +1,31 @@
+"""docs/protocol.md and docs/schema/ must match the code."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from hubsense import protocol as p
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+
+
+def test_committed_json_schemas_match_the_models() -> None:
+    for kind, schema in p.json_schemas().items():
+        committed = json.loads((DOCS / "schema" / f"{kind}.schema.json").read_text())
+        assert committed == schema, f"regenerate docs/schema/{kind}.schema.json"
+
+
+def test_every_json_example_in_protocol_md_is_valid() -> None:
+    text = (DOCS / "protocol.md").read_text()
+    examples = [json.loads(block) for block in re.findall(r"```json\n(.*?)\n```", text, re.S)]
+    assert len(examples) >= 3
+    for example in examples:
+        if "sensor" in example:
+            kind = p.MessageKind.EVENT
+        elif "interval_s" in example:
+            kind = p.MessageKind.HEARTBEAT
+        else:
+            kind = p.MessageKind.STATUS
+        p.parse_message(p.topic(example["hub"], example["agent"], kind), json.dumps(example).encode())
