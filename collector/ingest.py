@@ -64,6 +64,8 @@ class Ingest:
         # retained state topics or Home Assistant states), and after each (re)connect.
         self.change_listeners: list[Callable[[list[StateChange], datetime], None]] = []
         self.connect_listeners: list[Callable[[mqtt.Client], None]] = []
+        # Called with the seconds each batch's store writes took (e.g. a Prometheus histogram).
+        self.store_observers: list[Callable[[float], None]] = []
         self.client = self._make_client()
 
     # -- MQTT ----------------------------------------------------------------
@@ -196,7 +198,12 @@ class Ingest:
         now = datetime.now(UTC)
         if tick:
             out.changes.extend(self.live.advance(now))
+        started = time.perf_counter()
         self._store(out)
+        if self.store_observers and (out.events or out.changes or out.health):
+            elapsed = time.perf_counter() - started
+            for observe in self.store_observers:
+                observe(elapsed)
         self.live.announce(out.changes, now)
         if out.changes:
             for listener in self.change_listeners:

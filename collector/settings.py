@@ -84,3 +84,43 @@ class Settings(BaseSettings):
     max_range_days: int = Field(400, ge=1, description="Longest start..end span the statistics API accepts.")
     batch_max: int = Field(2000, ge=1, description="Most events stored in one write transaction.")
     batch_wait_s: float = Field(0.05, ge=0, description="Longest wait to fill a write batch.")
+    homeassistant_discovery: bool = Field(
+        False, description="Publish Home Assistant MQTT discovery configs and retained zone states "
+        "(one occupancy binary_sensor per zone)."
+    )
+    homeassistant_prefix: str = Field(
+        "homeassistant", pattern=r"^[^#+\s]+$", description="Home Assistant MQTT discovery prefix."
+    )
+    bookings: dict[str, str] = Field(
+        default_factory=dict, description="Booking calendars: room -> iCalendar file path or http(s) URL. "
+        "The room is '{hub}/{zone}', or a bare zone id for that zone in every hub that has it."
+    )
+    bookings_grace_min: float = Field(
+        15, gt=0, description="Minutes after a booking's start within which the room must be occupied, "
+        "or the booking is a no-show (and the room can be released)."
+    )
+    bookings_refresh_s: float = Field(
+        300, ge=0, description="Seconds a fetched booking calendar is reused before it is read again."
+    )
+    # -- security (docs/security.md) --
+    production: bool = Field(
+        False, description="Production mode: refuse to start without a manager token, MQTT credentials "
+        "or with default passwords."
+    )
+    tokens_path: Path = Field(
+        Path("var/tokens.json"), description="Token file (scrypt hashes only), managed by 'hubsense token'."
+    )
+    public_live_view: bool = Field(
+        True, description="Live view (hubs, zones, stream, dashboard) open to anyone who can reach the API "
+        "(the hub network); false: it needs a kiosk or manager token."
+    )
+    cors_origins: list[str] = Field(
+        default_factory=list, description="Origins allowed to call the API from a browser (CORS); empty: off."
+    )
+    max_buckets: int = Field(
+        3000, ge=1, description="Most time buckets one statistics request may ask for (e.g. hourly buckets "
+        "over start..end); more gets 400."
+    )
+    max_body_bytes: int = Field(
+        65536, ge=0, description="Largest request body accepted; larger requests get 413."
+    )

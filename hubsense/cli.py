@@ -22,6 +22,8 @@ COMMAND_MODULES: list[tuple[str, tuple[str, ...]]] = [
     ("collector.cli", ("collector", "demo", "export")),
     ("collector.replay", ("replay",)),
     ("collector.simulate", ("simulate",)),
+    ("hubsense.provision", ("provision",)),
+    ("collector.auth", ("token",)),
 ]
 
 

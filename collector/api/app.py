@@ -3,9 +3,13 @@ passed in here and reaches routes through ``app.state`` dependencies."""
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
+from collector.api import agents as agent_routes
+from collector.api import bookings as booking_routes
 from collector.api import live as live_routes
+from collector.api.metrics import install_metrics
+from collector.api.security import guard, install_security
 from collector.handler import IngestCounters
 from collector.live import LiveState
 from collector.settings import Settings
@@ -30,6 +34,7 @@ def create_app(
         version="0.1.0",
         description="Live zone availability and utilisation statistics for coworking hubs. "
         "Only PIR motion and door states are collected: no images, no identities.",
+        dependencies=[Depends(guard)],  # role per route: collector/api/security.py
     )
     app.state.settings = settings
     app.state.store = store
@@ -38,9 +43,13 @@ def create_app(
     app.state.ingest = ingest
     app.state.counters = ingest.counters if ingest else IngestCounters()
     app.include_router(live_routes.router, tags=["live"])
+    app.include_router(agent_routes.router, tags=["health"])
+    app.include_router(booking_routes.router, tags=["bookings"])
+    install_metrics(app)  # /metrics, with a registry of this app's own
     for router, tag in _optional_routers():
         app.include_router(router, tags=[tag])
     mount_dashboard(app)
+    install_security(app, settings)
     return app
 
 

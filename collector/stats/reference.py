@@ -57,22 +57,41 @@ def edges(hub: Hub, start: datetime, end: datetime, bucket: str) -> list[float]:
     return [s, *sorted(p for p in points if s < p < e), e]
 
 
-def segments(changes: Sequence[StateChange], key: tuple[str, str | None], start: datetime,
-             end: datetime) -> list[tuple[float, float, OccupancyState]]:
-    """(from, to, state) of one track inside [start, end); unknown before its first change."""
+Segments = dict[tuple[str, str | None], list[tuple[float, float, OccupancyState]]]
+
+
+def segments(changes: Sequence[StateChange], start: datetime, end: datetime) -> Segments:
+    """(from, to, state) of every track inside [start, end); unknown before its first change."""
     s, e = start.timestamp(), end.timestamp()
-    rows = sorted((c.at.timestamp(), i, c.state) for i, c in enumerate(changes) if (c.zone, c.desk) == key)
-    out = []
-    cur_t, cur_state = s, OccupancyState.UNKNOWN
-    for at, _, state in rows:
-        at = min(max(at, s), e)
-        if at > cur_t:
-            out.append((cur_t, at, cur_state))
-            cur_t = at
-        cur_state = state
-    if e > cur_t:
-        out.append((cur_t, e, cur_state))
+    rows: dict = defaultdict(list)
+    for i, c in enumerate(changes):
+        rows[(c.zone, c.desk)].append((c.at.timestamp(), i, c.state))
+    out: Segments = defaultdict(list)
+    for key, track in rows.items():
+        cur_t, cur_state = s, OccupancyState.UNKNOWN
+        for at, _, state in sorted(track):
+            at = min(max(at, s), e)
+            if at > cur_t:
+                out[key].append((cur_t, at, cur_state))
+                cur_t = at
+            cur_state = state
+        if e > cur_t:
+            out[key].append((cur_t, e, cur_state))
     return out
+
+
+def _track_segments(segs: Segments, key: tuple[str, str | None], start: datetime, end: datetime):
+    return segs[key] if key in segs else [(start.timestamp(), end.timestamp(), OccupancyState.UNKNOWN)]
+
+
+def _open_parts(a: float, b: float, spans: list[tuple[float, float]]):
+    """Pieces of [a, b) inside opening hours."""
+    k = max(bisect_right(spans, (a, float("inf"))) - 1, 0)
+    while k < len(spans) and spans[k][0] < b:
+        x, y = max(a, spans[k][0]), min(b, spans[k][1])
+        if y > x:
+            yield x, y
+        k += 1
 
 
 def _split(a: float, b: float, cuts: list[float]):
@@ -90,8 +109,8 @@ def _tracks(zone: Zone) -> list[tuple[str, str | None]]:
     return [(zone.id, None)]
 
 
-def zone_bucket_sums(hub: Hub, changes: Sequence[StateChange], zone: Zone, start: datetime,
-                     end: datetime, bucket: str) -> tuple[list[float], list[float], list[float]]:
+def zone_bucket_sums(hub: Hub, segs: Segments, zone: Zone, start: datetime, end: datetime,
+                     bucket: str) -> tuple[list[float], list[float], list[float]]:
     """(open_s, known_s, occupied_s) per bucket, zone-equivalent seconds."""
     cuts = edges(hub, start, end, bucket)
     n = len(cuts) - 1
@@ -102,11 +121,10 @@ def zone_bucket_sums(hub: Hub, changes: Sequence[StateChange], zone: Zone, start
             open_s[k] += y - x
     keys = _tracks(zone)
     for key in keys:
-        for a, b, state in segments(changes, key, start, end):
-            for oa, ob in spans:
-                x, y = max(a, oa), min(b, ob)
-                if y <= x or state is OccupancyState.UNKNOWN:
-                    continue
+        for a, b, state in _track_segments(segs, key, start, end):
+            if state is OccupancyState.UNKNOWN:
+                continue
+            for x, y in _open_parts(a, b, spans):
                 for k, p, q in _split(x, y, cuts):
                     known[k] += (q - p) / len(keys)
                     if state is OccupancyState.OCCUPIED:
@@ -114,8 +132,7 @@ def zone_bucket_sums(hub: Hub, changes: Sequence[StateChange], zone: Zone, start
     return open_s, known, occ
 
 
-def zone_heatmap(hub: Hub, changes: Sequence[StateChange], zone: Zone, start: datetime,
-                 end: datetime) -> tuple[dict, dict, dict]:
+def zone_heatmap(hub: Hub, segs: Segments, zone: Zone, start: datetime, end: datetime) -> tuple[dict, dict, dict]:
     """(open_s, known_s, occupied_s) per (weekday, hour) cell of local time."""
     cuts = edges(hub, start, end, "hour")
     open_s: dict = defaultdict(float)
@@ -132,11 +149,10 @@ def zone_heatmap(hub: Hub, changes: Sequence[StateChange], zone: Zone, start: da
             open_s[cell(x)] += y - x
     keys = _tracks(zone)
     for key in keys:
-        for a, b, state in segments(changes, key, start, end):
+        for a, b, state in _track_segments(segs, key, start, end):
             if state is OccupancyState.UNKNOWN:
                 continue
-            for oa, ob in spans:
-                x, y = max(a, oa), min(b, ob)
+            for x, y in _open_parts(a, b, spans):
                 for _, p, q in _split(x, y, cuts):
                     c = cell(p)
                     known[c] += (q - p) / len(keys)
@@ -145,19 +161,18 @@ def zone_heatmap(hub: Hub, changes: Sequence[StateChange], zone: Zone, start: da
     return open_s, known, occ
 
 
-def peak_desks(hub: Hub, changes: Sequence[StateChange], zone: Zone, start: datetime, end: datetime,
-               bucket: str) -> list[int]:
+def peak_desks(hub: Hub, segs: Segments, zone: Zone, start: datetime, end: datetime, bucket: str) -> list[int]:
     """Most desks occupied at once inside opening hours, per bucket (-1: never open)."""
     cuts = edges(hub, start, end, bucket)
     spans = opening(hub, start, end)
-    segs = {key: segments(changes, key, start, end) for key in _tracks(zone)}
-    points = sorted({*cuts, *(p for sp in spans for p in sp), *(a for ss in segs.values() for a, _, _ in ss)})
+    desk_segs = {key: _track_segments(segs, key, start, end) for key in _tracks(zone)}
+    points = sorted({*cuts, *(p for sp in spans for p in sp), *(a for ss in desk_segs.values() for a, _, _ in ss)})
     out = [-1] * (len(cuts) - 1)
     for a, b in itertools.pairwise(points):
         mid = (a + b) / 2
         if not any(oa <= mid < ob for oa, ob in spans) or not cuts[0] <= mid < cuts[-1]:
             continue
-        n = sum(1 for ss in segs.values() for x, y, st in ss if x <= mid < y and st is OccupancyState.OCCUPIED)
+        n = sum(1 for ss in desk_segs.values() for x, y, st in ss if x <= mid < y and st is OccupancyState.OCCUPIED)
         k = bisect_right(cuts, mid) - 1
         out[k] = max(out[k], n)
     return out

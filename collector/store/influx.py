@@ -3,11 +3,11 @@
 Measurements (see docs/storage.md):
 
 * ``sensor_event``  tags hub, agent, sensor, kind; fields state, seq, boot, received_us.
-  Point time = agent clock ``ts`` in ns **plus ``seq % 1000`` ns**.  InfluxDB keeps one
-  point per (measurement, tag set, time), so a redelivered event (same agent, sensor,
-  ts, seq) overwrites itself instead of adding a duplicate; the seq offset keeps two
-  distinct events of one sensor in the same microsecond apart.  ``ts`` is recovered as
-  ``time // 1000`` µs.
+  Point time = agent clock ``ts`` in ns **plus ``(seq + crc32(boot)) % 1000`` ns**.
+  InfluxDB keeps one point per (measurement, tag set, time), so a redelivered event
+  (same agent, sensor, ts, boot, seq) overwrites itself instead of adding a duplicate;
+  the offset keeps distinct events of one sensor in the same microsecond apart.
+  ``ts`` is recovered as ``time // 1000`` µs.
 * ``zone_state``    tags hub, zone, desk (absent for the zone itself); fields state, reason.
 * ``agent_health``  tags hub, agent; fields online, boot, clock_offset_s, queue_depth, dropped,
   interval_s.
@@ -18,8 +18,10 @@ range scans; ordering and the "state at start" logic happen in Python.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
+import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 
@@ -237,7 +239,15 @@ def _health_record(r: dict) -> AgentHealth:
 
 
 def _event_time_ns(e: ReceivedEvent) -> int:
-    return to_us(e.ts) * 1000 + e.seq % 1000
+    """Agent ts in ns plus a deterministic 0..999 ns offset from (boot, seq): a redelivery
+    lands on the same point; distinct events in one microsecond (seq within 1000 of each
+    other, or the same seq in another boot) land on different points."""
+    return to_us(e.ts) * 1000 + (e.seq + _boot_offset(e.boot)) % 1000
+
+
+@functools.lru_cache(maxsize=4096)
+def _boot_offset(boot: str) -> int:
+    return zlib.crc32(boot.encode())
 
 
 def _event_line(e: ReceivedEvent) -> str:

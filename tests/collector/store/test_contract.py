@@ -45,7 +45,7 @@ def test_events_round_trip_exactly_in_receive_order(store: Store) -> None:
     store.add_events(written)
     got = list(store.events())
     assert got == sorted(written, key=lambda e: (e.received, e.agent, e.boot, e.seq))
-    assert got[0].ts == written[1].ts  # microseconds survive
+    assert got[0].ts == written[3].ts  # microseconds survive
     assert got[0].ts.tzinfo is not None and got[0].ts.utcoffset() == timedelta(0)
 
 
@@ -118,3 +118,17 @@ def test_prune_reports_every_kind(store: Store) -> None:
     store.add_events([event(1)])
     assert set(store.prune(T0)) == {"events", "changes", "health"}
     assert store.event_count() == 1  # nothing is older than its retention at T0
+
+
+def test_health_history_in_time_order(store: Store) -> None:
+    records = [
+        health(3, "pi-1", interval_s=30.0),
+        health(1, "pi-2", online=False),
+        health(2, "pi-1", hub="other", clock_offset_s=1e-05),
+        health(1, "pi-1", interval_s=15.5),
+    ]
+    store.add_health(records)
+    assert list(store.health()) == sorted(records, key=lambda h: (h.at, h.hub, h.agent))
+    got = list(store.health("hq", T0 + timedelta(minutes=1), T0 + timedelta(minutes=3)))
+    assert [(h.agent, h.interval_s) for h in got] == [("pi-1", 15.5), ("pi-2", 0.0)]
+    assert list(store.health("hq", start=T0 + timedelta(minutes=3))) == [records[0]]

@@ -1,0 +1,153 @@
+"""Booking routes: booked vs used hours per bookable room, no-shows, and live release flags.
+
+Calendars come from the ``bookings`` setting (see :mod:`collector.bookings_source`);
+occupancy from the stored zone state changes.  ``start`` / ``end`` follow the
+statistics API (ISO 8601 with offset, or a bare date = local midnight).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from pydantic import BaseModel, Field
+
+from collector.api.deps import get_hub, get_settings, get_store
+from collector.api.stats import csv_response, period
+from collector.bookings import BookingOutcome, BookingStatus, live_bookings, room_usage
+from collector.bookings_source import CalendarSources, CalendarUnavailable
+from collector.settings import Settings
+from collector.store.base import Store
+from hubsense.config import Hub
+
+router = APIRouter()
+
+
+class BookingOut(BaseModel):
+    zone: str = Field(description="Zone id of the booked room.")
+    room: str = Field(description="Display name of the room.")
+    summary: str = Field(description="Title of the calendar event.")
+    start: datetime = Field(description="Booking start (UTC).")
+    end: datetime = Field(description="Booking end (UTC).")
+    status: BookingStatus = Field(
+        description="used (occupied within the grace period after the start), no_show (known free for the "
+        "whole grace period), unknown (not seen occupied, but the room's state was unknown for part of the "
+        "grace period), pending (grace period still running), upcoming (not started)."
+    )
+    no_show: bool = Field(description="True when status is no_show: the room can be released.")
+    first_occupied: datetime | None = Field(description="First time the room was occupied during the booking.")
+    used_minutes: float = Field(description="Minutes the room was occupied during the booking (so far).")
+
+    @classmethod
+    def build(cls, hub: Hub, o: BookingOutcome) -> BookingOut:
+        b = o.booking
+        return cls(zone=b.zone, room=hub.zone(b.zone).name, summary=b.summary, start=b.start, end=b.end,
+                   status=o.status, no_show=o.status is BookingStatus.NO_SHOW, first_occupied=o.first_occupied,
+                   used_minutes=round(o.used_s / 60, 2))
+
+
+class RoomBookings(BaseModel):
+    zone: str = Field(description="Zone id of the room.")
+    room: str = Field(description="Display name of the room.")
+    booked_hours: float = Field(description="Hours booked in the measured period (overlapping bookings once).")
+    used_hours: float = Field(description="Hours the room was occupied.")
+    booked_used_hours: float = Field(description="Booked hours in which the room was occupied.")
+    booked_unused_hours: float = Field(description="Booked hours in which the room was known to be free.")
+    unbooked_used_hours: float = Field(description="Hours the room was occupied without a booking.")
+    unknown_hours: float = Field(description="Hours the room's state was unknown (agent offline or stale).")
+    bookings: int = Field(description="Bookings overlapping the period.")
+    no_shows: int = Field(description="Bookings with status no_show.")
+    items: list[BookingOut] = Field(description="The bookings with their status.")
+
+
+class BookingReport(BaseModel):
+    hub: str = Field(description="Hub id.")
+    start: datetime = Field(description="Period start (UTC).")
+    end: datetime = Field(description="Period end, exclusive (UTC).")
+    measured_until: datetime = Field(description="min(end, now): nothing after now is measured.")
+    grace_minutes: float = Field(description="No-show grace period after a booking's start.")
+    rooms: list[RoomBookings] = Field(description="One entry per room with a booking calendar.")
+
+
+class LiveBookings(BaseModel):
+    hub: str = Field(description="Hub id.")
+    now: datetime = Field(description="Time of evaluation (UTC).")
+    grace_minutes: float = Field(description="No-show grace period after a booking's start.")
+    bookings: list[BookingOut] = Field(description="Bookings running now; no_show=true ones can be released.")
+
+
+def get_sources(request: Request) -> CalendarSources:
+    """The app's calendar sources, created on first use from the settings."""
+    state = request.app.state
+    sources = getattr(state, "calendar_sources", None)
+    if sources is None:
+        s: Settings = state.settings
+        try:
+            sources = CalendarSources(s.bookings, state.hubs, s.bookings_refresh_s)
+        except ValueError as exc:
+            raise HTTPException(500, str(exc)) from None
+        state.calendar_sources = sources
+    return sources
+
+
+CSV_COLUMNS = ["zone", "room", "booked_hours", "used_hours", "booked_used_hours", "booked_unused_hours",
+               "unbooked_used_hours", "unknown_hours", "bookings", "no_shows"]
+
+
+@router.get("/api/hubs/{hub}/bookings", response_model=BookingReport,
+            summary="Booked vs used hours, no-shows and unbooked use per bookable room")
+def get_bookings(
+    start: str = Query(..., description="Period start: ISO 8601 with offset, or YYYY-MM-DD (local midnight)."),
+    end: str = Query(..., description="Period end, exclusive: ISO 8601 with offset, or YYYY-MM-DD."),
+    zone: str | None = Query(None, description="Only this room."),
+    format: Literal["json", "csv"] = Query("json", description="json, or csv (one row per room)."),
+    hub: Hub = Depends(get_hub), store: Store = Depends(get_store),
+    settings: Settings = Depends(get_settings), sources: CalendarSources = Depends(get_sources),
+) -> Response | BookingReport:
+    s, e = period(hub, start, end, settings)
+    rooms = sources.rooms.get(hub.id, {})
+    if zone is not None and zone not in rooms:
+        raise HTTPException(404, f"no booking calendar for zone {zone!r} in hub {hub.id!r}")
+    now = datetime.now(UTC)
+    grace = timedelta(minutes=settings.bookings_grace_min)
+    bookings = _load(sources, hub, s, e, zone)
+    span_start = min([s, *(b.start for b in bookings)])
+    changes = store.changes(hub.id, span_start, max(span_start, min(max([e, *(b.end for b in bookings)]), now)))
+    report = []
+    for room in sorted(rooms) if zone is None else [zone]:
+        u = room_usage(room, bookings, changes, s, e, now, grace)
+        report.append(RoomBookings(
+            zone=room, room=hub.zone(room).name, booked_hours=_h(u.booked_s), used_hours=_h(u.used_s),
+            booked_used_hours=_h(u.booked_used_s), booked_unused_hours=_h(u.booked_unused_s),
+            unbooked_used_hours=_h(u.unbooked_used_s), unknown_hours=_h(u.unknown_s),
+            bookings=len(u.bookings), no_shows=u.no_shows, items=[BookingOut.build(hub, o) for o in u.bookings]))
+    if format == "csv":
+        return csv_response([r.model_dump() for r in report], CSV_COLUMNS, f"{hub.id}-bookings")
+    return BookingReport(hub=hub.id, start=s, end=e, measured_until=max(s, min(e, now)),
+                         grace_minutes=settings.bookings_grace_min, rooms=report)
+
+
+@router.get("/api/hubs/{hub}/bookings/live", response_model=LiveBookings,
+            summary="Bookings running now, with a no-show flag once the grace period is over")
+def get_live_bookings(
+    hub: Hub = Depends(get_hub), store: Store = Depends(get_store),
+    settings: Settings = Depends(get_settings), sources: CalendarSources = Depends(get_sources),
+) -> LiveBookings:
+    now = datetime.now(UTC)
+    current = [b for b in _load(sources, hub, now, now + timedelta(seconds=1)) if b.start <= now < b.end]
+    changes = store.changes(hub.id, min(b.start for b in current), now) if current else []
+    outcomes = live_bookings(current, changes, now, timedelta(minutes=settings.bookings_grace_min))
+    return LiveBookings(hub=hub.id, now=now, grace_minutes=settings.bookings_grace_min,
+                        bookings=[BookingOut.build(hub, o) for o in outcomes])
+
+
+def _load(sources: CalendarSources, hub: Hub, start: datetime, end: datetime, zone: str | None = None) -> list:
+    try:
+        return sources.bookings(hub.id, start, end, zone)
+    except CalendarUnavailable as exc:
+        raise HTTPException(502, str(exc)) from None
+
+
+def _h(seconds: float) -> float:
+    return round(seconds / 3600, 4)

@@ -1,0 +1,224 @@
+"""Statistics routes for facility managers: utilisation, heatmap, forecast, sessions.
+
+``start`` / ``end`` take ISO 8601 with an offset (``2026-03-01T00:00:00+01:00``,
+``...Z``) or a bare date, which means local midnight of the hub at the start of
+that date (so ``start=2026-03-01&end=2026-04-01`` is March, local time).  Naive
+date-times are refused (400): the hub's clock and the server's may differ.
+Every route also answers ``?format=csv`` (header row, ISO 8601 times).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Literal
+
+import numpy as np
+import orjson
+from fastapi import APIRouter, Depends, HTTPException, Query, Response
+
+from collector.api.deps import get_hub, get_settings, get_store
+from collector.api.stats_models import ForecastReport, HeatmapReport, SessionsReport, UtilisationReport
+from collector.settings import Settings
+from collector.stats import doors, forecast, heatmap, sessions, utilisation
+from collector.stats.load import load_history
+from collector.stats.localtime import from_epoch
+from collector.store.base import Store
+from hubsense.config import Hub, Zone
+
+router = APIRouter()
+Format = Literal["json", "csv"]
+START = Query(..., description="Period start: ISO 8601 with offset, or YYYY-MM-DD (local midnight).")
+END = Query(..., description="Period end, exclusive: ISO 8601 with offset, or YYYY-MM-DD (local midnight).")
+ZONE = Query(None, description="Only this zone.")
+FORMAT = Query("json", description="json, or csv (header row, ISO 8601 times).")
+
+
+def parse_time(value: str, hub: Hub, name: str) -> datetime:
+    try:
+        if len(value) == 10:
+            return datetime.combine(date.fromisoformat(value), time(0), hub.tz).astimezone(UTC)
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise HTTPException(400, f"{name}: {value!r} is not an ISO 8601 date or date-time") from None
+    if parsed.tzinfo is None:
+        raise HTTPException(400, f"{name}: {value!r} has no UTC offset; add one, e.g. 'Z' or '+01:00'")
+    return parsed.astimezone(UTC)
+
+
+def period(hub: Hub, start: str, end: str, settings: Settings) -> tuple[datetime, datetime]:
+    s, e = parse_time(start, hub, "start"), parse_time(end, hub, "end")
+    if e <= s:
+        raise HTTPException(400, f"end ({e.isoformat()}) must be after start ({s.isoformat()})")
+    if e - s > timedelta(days=settings.max_range_days):
+        raise HTTPException(400, f"period longer than max_range_days ({settings.max_range_days} days)")
+    return s, e
+
+
+def select_zones(hub: Hub, zone: str | None) -> list[Zone]:
+    if zone is None:
+        return list(hub.zones)
+    try:
+        return [hub.zone(zone)]
+    except KeyError:
+        raise HTTPException(404, f"unknown zone {zone!r} in hub {hub.id!r}") from None
+
+
+def json_response(body: dict) -> Response:
+    return Response(orjson.dumps(body, option=orjson.OPT_SERIALIZE_NUMPY), media_type="application/json")
+
+
+def csv_response(rows: list[dict], columns: list[str], name: str) -> Response:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow(["" if row[c] is None else _cell(row[c]) for c in columns])
+    headers = {"Content-Disposition": f'attachment; filename="{name}.csv"'}
+    return Response(out.getvalue(), media_type="text/csv; charset=utf-8", headers=headers)
+
+
+def _cell(value: object) -> object:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def nullable(values: np.ndarray) -> list:
+    """Floats with NaN as None (JSON null)."""
+    return [None if v != v else v for v in np.asarray(values, dtype=np.float64).tolist()]
+
+
+def iso(t: np.ndarray) -> list[str]:
+    return [from_epoch(x).isoformat() for x in t]
+
+
+@router.get("/api/hubs/{hub}/utilisation", response_model=UtilisationReport,
+            summary="Time-weighted utilisation per zone and for the hub, in local calendar buckets")
+def get_utilisation(
+    start: str = START, end: str = END,
+    bucket: Literal["hour", "day", "week", "month"] = Query("day", description="Bucket size (local calendar)."),
+    zone: str | None = ZONE, format: Format = FORMAT,
+    hub: Hub = Depends(get_hub), store: Store = Depends(get_store), settings: Settings = Depends(get_settings),
+) -> Response:
+    s, e = period(hub, start, end, settings)
+    zones = select_zones(hub, zone)
+    report = utilisation.utilisation(hub, load_history(store, hub.id, s, e, zone), bucket, zones)
+    rows = _utilisation_rows(hub, report)
+    if format == "csv":
+        return csv_response(rows, list(rows[0]) if rows else [], f"{hub.id}-utilisation")
+    return json_response({"hub": hub.id, "timezone": hub.timezone, "start": s.isoformat(),
+                          "end": e.isoformat(), "bucket": bucket, "rows": rows})
+
+
+def _utilisation_rows(hub: Hub, report: utilisation.Utilisation) -> list[dict]:
+    starts, ends = iso(report.edges[:-1]), iso(report.edges[1:])
+    local = [datetime.fromtimestamp(t, hub.tz).isoformat() for t in report.edges[:-1]]
+    rows: list[dict] = []
+    for series in [*report.zones, report.hub]:
+        zone = series.zone
+        desks = series.desks if series.desks else None
+        peak = series.peak_desks.tolist() if series.peak_desks is not None else [None] * len(starts)
+        share = nullable(series.peak_desk_share) if series.peak_desks is not None else [None] * len(starts)
+        for cols in zip(starts, ends, local, series.open_s.tolist(), series.known_s.tolist(),
+                        series.occupied_s.tolist(), nullable(series.utilisation),
+                        nullable(series.data_quality), peak, share, strict=True):
+            rows.append({
+                "start": cols[0], "end": cols[1], "local_start": cols[2],
+                "zone": zone.id if zone else None, "kind": zone.kind.value if zone else None,
+                "open_s": cols[3], "known_s": cols[4], "occupied_s": cols[5], "utilisation": cols[6],
+                "data_quality": cols[7], "desks": desks,
+                "peak_desks_in_use": cols[8] if cols[8] is None or cols[8] >= 0 else None,
+                "peak_desk_share": cols[9],
+            })
+    return rows
+
+
+@router.get("/api/hubs/{hub}/heatmap", response_model=HeatmapReport,
+            summary="Hour-of-week occupancy heatmap per zone (open hours, local time, Monday first)")
+def get_heatmap(
+    start: str = START, end: str = END, zone: str | None = ZONE, format: Format = FORMAT,
+    hub: Hub = Depends(get_hub), store: Store = Depends(get_store), settings: Settings = Depends(get_settings),
+) -> Response:
+    s, e = period(hub, start, end, settings)
+    maps = heatmap.heatmap(hub, load_history(store, hub.id, s, e, zone), select_zones(hub, zone))
+    if format == "csv":
+        rows = [{"zone": m.zone.id, "weekday": d, "hour": h, "share": _null(m.share[d, h]),
+                 "data_quality": _null(m.data_quality[d, h]), "open_s": float(m.open_s[d, h]),
+                 "known_s": float(m.known_s[d, h]), "occupied_s": float(m.occupied_s[d, h])}
+                for m in maps for d in range(7) for h in range(24)]
+        columns = ["zone", "weekday", "hour", "share", "data_quality", "open_s", "known_s", "occupied_s"]
+        return csv_response(rows, columns, f"{hub.id}-heatmap")
+    zones = [{"zone": m.zone.id, "share": [nullable(r) for r in m.share],
+              "data_quality": [nullable(r) for r in m.data_quality],
+              "open_hours": (m.open_s / 3600).tolist()} for m in maps]
+    return json_response({"hub": hub.id, "timezone": hub.timezone, "start": s.isoformat(),
+                          "end": e.isoformat(), "hours": "open", "zones": zones})
+
+
+def _null(value: float) -> float | None:
+    return None if np.isnan(value) else float(value)
+
+
+@router.get("/api/hubs/{hub}/forecast", response_model=ForecastReport,
+            summary="Busy-times forecast: occupancy probability per zone and local hour of the week")
+def get_forecast(
+    zone: str | None = ZONE,
+    weeks: int = Query(forecast.DEFAULT_WEEKS, ge=1, le=52, description="Weeks of history to use."),
+    format: Format = FORMAT, hub: Hub = Depends(get_hub), store: Store = Depends(get_store),
+) -> Response:
+    zones = select_zones(hub, zone)
+    now = datetime.now(UTC)
+    start, _ = forecast.window(now.timestamp(), weeks)
+    history = load_history(store, hub.id, from_epoch(start), now, zone)
+    rows = [{"zone": f.zone.id, "weekday": d, "hour": h, "probability": _null(f.probability[d, h]),
+             "weeks": int(f.weeks[d, h]), "label": forecast.label(f.probability[d, h], int(f.weeks[d, h]))}
+            for f in forecast.forecast(hub, history, zones) for d in range(7) for h in range(24)]
+    if format == "csv":
+        return csv_response(rows, ["zone", "weekday", "hour", "probability", "weeks", "label"],
+                            f"{hub.id}-forecast")
+    by_zone = [{"zone": z.id, "cells": [{k: v for k, v in r.items() if k != "zone"}
+                                        for r in rows if r["zone"] == z.id]} for z in zones]
+    return json_response({"hub": hub.id, "timezone": hub.timezone, "generated_at": now.isoformat(),
+                          "window_start": from_epoch(start).isoformat(), "weeks": weeks, "zones": by_zone})
+
+
+@router.get("/api/hubs/{hub}/sessions", response_model=SessionsReport,
+            summary="Daily peak concurrency, occupied sessions and door traffic")
+def get_sessions(
+    start: str = START, end: str = END, zone: str | None = ZONE, format: Format = FORMAT,
+    table: Literal["peaks", "sessions", "doors"] = Query(
+        "peaks", description="With format=csv: which table to return (CSV holds one table)."),
+    hub: Hub = Depends(get_hub), store: Store = Depends(get_store), settings: Settings = Depends(get_settings),
+) -> Response:
+    s, e = period(hub, start, end, settings)
+    zones = select_zones(hub, zone)
+    history = load_history(store, hub.id, s, e, zone)
+    tables = {
+        "peaks": _peak_rows(hub, sessions.daily_peaks(hub, history, zones)),
+        "sessions": [vars(x) for x in sessions.sessions(history, zones)],
+        "doors": _door_rows(hub, store, s, e, zones),
+    }
+    if format == "csv":
+        rows = tables[table]
+        columns = list(rows[0]) if rows else []
+        if table == "doors":
+            rows = [{**r, "by_hour_of_day": " ".join(map(str, r["by_hour_of_day"]))} for r in rows]
+        return csv_response(rows, columns, f"{hub.id}-{table}")
+    return json_response({"hub": hub.id, "timezone": hub.timezone, "start": s.isoformat(),
+                          "end": e.isoformat(), **tables})
+
+
+def _peak_rows(hub: Hub, peaks: sessions.DailyPeaks) -> list[dict]:
+    starts = peaks.edges[:-1]
+    return [{"start": a, "end": b, "date": datetime.fromtimestamp(t, hub.tz).date().isoformat(),
+             "peak_zones": z if z >= 0 else None, "peak_desks": d if d >= 0 else None}
+            for a, b, t, z, d in zip(iso(starts), iso(peaks.edges[1:]), starts.tolist(),
+                                     peaks.zones.tolist(), peaks.desks.tolist(), strict=True)]
+
+
+def _door_rows(hub: Hub, store: Store, start: datetime, end: datetime, zones: list[Zone]) -> list[dict]:
+    # events are filtered by receive time; allow for late delivery, then cut on the agent clock
+    events = store.events(hub.id, start, end + timedelta(hours=1))
+    openings = doors.door_openings(hub, events)
+    traffic = doors.door_traffic(hub, openings, start.timestamp(), end.timestamp(), [z.id for z in zones])
+    return [vars(t) for t in traffic]

@@ -1,0 +1,288 @@
+"""API tokens: creation, hashed storage, verification, and the ``hubsense token`` command.
+
+A token looks like ``hs_<id>_<secret>``.  Only the id (public, used to find the
+record and in ``token list`` / ``token revoke``) and an scrypt hash of the whole
+token with a per-token salt are stored; the token itself is printed once.
+
+scrypt is deliberately slow, so :class:`TokenStore` remembers tokens it has
+verified, keyed by a SHA-256 digest of the token (the token is a 256-bit random
+secret, so a fast digest of it cannot be brute-forced either).  The cache is
+dropped whenever the token file changes on disk, so ``hubsense token revoke``
+takes effect in a running collector within :data:`RELOAD_CHECK_S`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import sys
+import threading
+import time
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
+TOKEN_PREFIX = "hs"
+RELOAD_CHECK_S = 1.0
+NEGATIVE_CACHE_MAX = 10_000
+
+
+class Role(StrEnum):
+    """``kiosk`` may see the live view; ``manager`` may see everything."""
+
+    KIOSK = "kiosk"
+    MANAGER = "manager"
+
+    def allows(self, needed: Role) -> bool:
+        return self is Role.MANAGER or needed is Role.KIOSK
+
+
+@dataclass(frozen=True)
+class TokenRecord:
+    id: str
+    role: Role
+    name: str
+    created: str
+    salt: str
+    hash: str
+    n: int = SCRYPT_N
+    r: int = SCRYPT_R
+    p: int = SCRYPT_P
+
+    def public(self) -> dict:
+        return {"id": self.id, "role": self.role.value, "name": self.name, "created": self.created}
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def _scrypt(token: str, salt: bytes, n: int, r: int, p: int) -> bytes:
+    return hashlib.scrypt(token.encode(), salt=salt, n=n, r=r, p=p, maxmem=128 * r * n * 2, dklen=32)
+
+
+def split_token(token: str) -> str | None:
+    """The id of a well-formed token, else None."""
+    parts = token.split("_", 2)
+    if len(parts) != 3 or parts[0] != TOKEN_PREFIX or not parts[1] or len(parts[2]) < 20:
+        return None
+    return parts[1]
+
+
+def new_token(role: Role, name: str = "") -> tuple[str, TokenRecord]:
+    """A fresh token and the record to store for it."""
+    token_id = secrets.token_hex(4)
+    token = f"{TOKEN_PREFIX}_{token_id}_{secrets.token_urlsafe(32)}"
+    salt = secrets.token_bytes(16)
+    digest = _scrypt(token, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P)
+    created = datetime.now(UTC).isoformat(timespec="seconds")
+    return token, TokenRecord(token_id, role, name, created, _b64(salt), _b64(digest))
+
+
+def check_token(token: str, record: TokenRecord) -> bool:
+    """The slow, authoritative check: scrypt the token and compare in constant time."""
+    digest = _scrypt(token, base64.b64decode(record.salt), record.n, record.r, record.p)
+    return hmac.compare_digest(digest, base64.b64decode(record.hash))
+
+
+# --- the token file -----------------------------------------------------------
+
+
+def read_records(path: Path) -> dict[str, TokenRecord]:
+    if not path.exists():
+        return {}
+    data = json.loads(path.read_text(encoding="utf-8"))
+    records = {}
+    for raw in data.get("tokens", []):
+        rec = TokenRecord(**{**raw, "role": Role(raw["role"])})
+        records[rec.id] = rec
+    return records
+
+
+def write_records(path: Path, records: dict[str, TokenRecord]) -> None:
+    """Atomically replace the token file (mode 0600)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    body = {"version": 1, "tokens": [{**asdict(r), "role": r.role.value} for r in records.values()]}
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        json.dump(body, f, indent=2)
+        f.write("\n")
+    os.replace(tmp, path)
+
+
+def create_token(path: Path, role: Role, name: str = "") -> tuple[str, TokenRecord]:
+    records = read_records(path)
+    token, record = new_token(role, name)
+    while record.id in records:  # 32-bit ids: a clash is unlikely but possible
+        token, record = new_token(role, name)
+    records[record.id] = record
+    write_records(path, records)
+    return token, record
+
+
+def revoke_token(path: Path, token_id: str) -> bool:
+    records = read_records(path)
+    if records.pop(token_id, None) is None:
+        return False
+    write_records(path, records)
+    return True
+
+
+# --- verification with a cache --------------------------------------------------
+
+
+class TokenStore:
+    """Verifies tokens against the token file; cheap after a token's first use."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._lock = threading.Lock()
+        self._records: dict[str, TokenRecord] = {}
+        self._roles: set[Role] = set()
+        self._good: dict[bytes, Role] = {}
+        self._bad: set[bytes] = set()
+        self._stamp: tuple[int, int, int] | None = None
+        self._checked = float("-inf")
+        self._reload()
+
+    def _file_stamp(self) -> tuple[int, int, int] | None:
+        try:
+            st = self.path.stat()
+        except FileNotFoundError:
+            return None
+        return (st.st_ino, st.st_mtime_ns, st.st_size)  # writes replace the file: a new inode
+
+    def _reload(self) -> None:
+        stamp = self._file_stamp()
+        if stamp != self._stamp:
+            self._records = read_records(self.path)
+            self._roles = {r.role for r in self._records.values()}
+            self._good.clear()
+            self._bad.clear()
+            self._stamp = stamp
+
+    def _maybe_reload(self) -> None:
+        now = time.monotonic()
+        if now - self._checked >= RELOAD_CHECK_S:
+            with self._lock:
+                self._checked = now
+                self._reload()
+
+    MISS = object()
+
+    def has_role(self, role: Role) -> bool:
+        self._maybe_reload()
+        return role in self._roles
+
+    def cached(self, token: str) -> Role | object | None:
+        """The role from the cache without running scrypt: a Role, None (known bad) or :data:`MISS`."""
+        self._maybe_reload()
+        key = _key(token)
+        role = self._good.get(key)
+        if role is not None:
+            return role
+        if key in self._bad or self._records.get(split_token(token) or "") is None:
+            return None  # known bad, malformed or unknown id: no scrypt needed
+        return self.MISS
+
+    def verify(self, token: str) -> Role | None:
+        """The token's role, or None if it is unknown, revoked or malformed (may run scrypt)."""
+        role = self.cached(token)
+        if role is not self.MISS:
+            return role  # type: ignore[return-value]
+        key = _key(token)
+        record = self._records.get(split_token(token) or "")
+        if record is not None and check_token(token, record):
+            self._good[key] = record.role
+            return record.role
+        if len(self._bad) < NEGATIVE_CACHE_MAX:  # bounded: a repeated bad token costs no scrypt
+            self._bad.add(key)
+        return None
+
+
+def _key(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()
+
+
+# --- production readiness -------------------------------------------------------
+
+WEAK_PASSWORDS = frozenset({"", "password", "changeme", "change-me", "secret", "admin", "hubsense", "mosquitto",
+                            "public", "default", "root", "guest", "test"})
+MIN_PASSWORD_LEN = 16
+
+
+def _weak(password: str | None) -> bool:
+    return password is None or password.lower() in WEAK_PASSWORDS or len(password) < MIN_PASSWORD_LEN
+
+
+def production_problems(settings) -> list[str]:
+    """Why these settings must not run in production mode (empty list: fine)."""
+    problems = []
+    if not TokenStore(settings.tokens_path).has_role(Role.MANAGER):
+        problems.append(f"no manager token in {settings.tokens_path}: run 'hubsense token create --role manager'")
+    if not settings.mqtt_username:
+        problems.append("MQTT without credentials: set HUBSENSE_MQTT_USERNAME / HUBSENSE_MQTT_PASSWORD "
+                        "(see 'hubsense provision')")
+    elif _weak(settings.mqtt_password):
+        problems.append(f"MQTT password is empty, a default or shorter than {MIN_PASSWORD_LEN} characters")
+    if settings.store == "influxdb" and not settings.influx_token:
+        if not settings.influx_username:
+            problems.append("InfluxDB without credentials: set HUBSENSE_INFLUX_TOKEN or _USERNAME/_PASSWORD")
+        elif _weak(settings.influx_password):
+            problems.append("InfluxDB password is empty, a default or too short")
+    return problems
+
+
+# --- command line ---------------------------------------------------------------
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("token", help="API tokens for managers and kiosks (stored hashed)")
+    p.add_argument("--tokens", type=Path, default=None, help="token file (default: settings tokens_path)")
+    tsub = p.add_subparsers(dest="token_command", required=True)
+    c = tsub.add_parser("create", help="create a token and print it once")
+    c.add_argument("--role", required=True, choices=[r.value for r in Role])
+    c.add_argument("--name", default="", help="who or what the token is for")
+    c.set_defaults(func=_cmd_create)
+    tsub.add_parser("list", help="list tokens (ids, roles, names; never the tokens)").set_defaults(func=_cmd_list)
+    r = tsub.add_parser("revoke", help="revoke a token by id")
+    r.add_argument("id")
+    r.set_defaults(func=_cmd_revoke)
+
+
+def _tokens_path(args: argparse.Namespace) -> Path:
+    if args.tokens is not None:
+        return args.tokens
+    from collector.settings import Settings
+
+    return Settings().tokens_path
+
+
+def _cmd_create(args: argparse.Namespace) -> int:
+    path = _tokens_path(args)
+    token, record = create_token(path, Role(args.role), args.name)
+    print(f"created {record.role.value} token {record.id} in {path}; it is shown only now:", file=sys.stderr)
+    print(token)
+    return 0
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    for record in read_records(_tokens_path(args)).values():
+        print(json.dumps(record.public(), ensure_ascii=False))
+    return 0
+
+
+def _cmd_revoke(args: argparse.Namespace) -> int:
+    if not revoke_token(_tokens_path(args), args.id):
+        print(f"error: no token with id {args.id!r}", file=sys.stderr)
+        return 2
+    print(f"revoked {args.id}", file=sys.stderr)
+    return 0

@@ -1,0 +1,242 @@
+"""The live occupancy engine: sensor events and agent liveness in, zone and desk changes out.
+
+Pure: no I/O, no clock of its own; every input carries its time.  The live collector calls it in
+arrival order; :func:`collector.engine.timeline.replay_timeline` feeds it history in a canonical
+order.  Rules and parameters: ``docs/engine.md``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from collector.engine.clock import event_time, to_dt
+from collector.engine.dedup import Deduplicator
+from collector.engine.liveness import INF, AgentTrack
+from collector.engine.logic import OCCUPIED, UNKNOWN, SensorTrack
+from collector.engine.profiles import resolve
+from collector.engine.views import agent_health, zone_views
+from collector.engine.zones import ZoneTrack
+from collector.model import ReceivedEvent, StateChange, ZoneView
+from hubsense.config import Hub, Profile
+from hubsense.protocol import SensorKind, SensorState
+
+
+class Engine:
+    """Occupancy state of one hub."""
+
+    def __init__(self, hub: Hub, profiles: dict[str, Profile] | None = None, stale_factor: float = 3.0):
+        self.hub = hub
+        self.stale_factor = stale_factor
+        profiles = profiles or {}
+        self.sensors: dict[str, SensorTrack] = {
+            s.id: SensorTrack(s.id, s.kind, a.id, s.zone, s.desk) for a in hub.agents for s in a.sensors
+        }
+        self.zones: dict[str, ZoneTrack] = {
+            z.id: ZoneTrack(z, resolve(z, profiles.get(z.id)), [s for s in self.sensors.values() if s.zone == z.id])
+            for z in hub.zones
+        }
+        self.agents: dict[str, AgentTrack] = {a.id: AgentTrack(a.id) for a in hub.agents}
+        for zone in self.zones.values():
+            for agent in zone.agents:
+                self.agents[agent].zones.append(zone.id)
+        self.counters = {"events": 0, "duplicates": 0, "late": 0, "foreign": 0}
+        self._dedup = Deduplicator()
+        self._now = -INF  # newest time given to advance()
+        self._due = INF  # no deadline of any zone or agent is earlier than this
+        self._stuck_cache: dict[str, tuple] = {}
+
+    # -- inputs --------------------------------------------------------------
+
+    def event(self, ev: ReceivedEvent) -> list[StateChange]:
+        """A sensor event; duplicates are dropped, stale (older) ones do not move live state."""
+        sensor = self.sensors.get(ev.sensor)
+        if sensor is None or sensor.agent != ev.agent or ev.hub != self.hub.id:
+            self.counters["foreign"] += 1
+            return []
+        if not self._dedup.first_time(ev.agent, ev.boot, ev.seq):
+            self.counters["duplicates"] += 1
+            return []
+        self.counters["events"] += 1
+        out: list[StateChange] = []
+        received = ev.received.timestamp()
+        ts = ev.ts.timestamp()
+        agent = self.agents[ev.agent]
+        agent.clock_offset = ts - received
+        self._evidence(agent, received, out)
+        t = event_time(ts, received)
+        if t < sensor.last_t:
+            self.counters["late"] += 1
+            return out
+        sensor.last_t = t
+        self._observe(sensor, ev.state, t, out)
+        return out
+
+    def status(self, agent: str, online: bool, at: datetime) -> list[StateChange]:
+        """An agent status message (``at`` = receive time); 'offline' includes the Last Will."""
+        track = self.agents.get(agent)
+        if track is None:
+            return []
+        out: list[StateChange] = []
+        received = at.timestamp()
+        if online:
+            if track.offline_at is not None and received >= track.offline_at:
+                track.offline_at = None
+            self._evidence(track, received, out)
+            return out
+        was = track.reason()
+        track.offline_at = received if track.offline_at is None else max(track.offline_at, received)
+        if was != "offline":
+            self._refresh_agent(track, received, out)
+        return out
+
+    def heartbeat(
+        self,
+        agent: str,
+        at: datetime,
+        interval_s: float,
+        sensors: dict[str, SensorState],
+        *,
+        ts: datetime | None = None,
+        boot: str | None = None,
+    ) -> list[StateChange]:
+        """A heartbeat received at ``at``; its sensor states repair missed events.
+
+        ``ts`` (the agent's clock) is optional: with it, sensor states are placed at the event
+        time (see :mod:`collector.engine.clock`) and the clock offset is tracked.
+        """
+        track = self.agents.get(agent)
+        if track is None:
+            return []
+        out: list[StateChange] = []
+        received = at.timestamp()
+        if received >= (track.last_heartbeat or -INF):
+            track.interval = float(interval_s)
+            track.last_heartbeat = received
+            if boot:
+                track.boot = boot
+        t = received
+        if ts is not None:
+            agent_ts = ts.timestamp()
+            track.clock_offset = agent_ts - received
+            t = event_time(agent_ts, received)
+        self._evidence(track, received, out)
+        for sensor_id, state in sensors.items():
+            sensor = self.sensors.get(sensor_id)
+            if sensor is None or sensor.agent != agent or t < sensor.last_t:
+                continue
+            sensor.last_t = t
+            if sensor.state is not state:
+                self._observe(sensor, state, t, out)
+        return out
+
+    def advance(self, now: datetime) -> list[StateChange]:
+        """Fire timeouts and staleness due by ``now``; each change carries its own effective time."""
+        return self.advance_ts(now.timestamp())
+
+    def advance_ts(self, n: float) -> list[StateChange]:
+        """:meth:`advance` with an epoch time (the replay hot path)."""
+        if n > self._now:
+            self._now = n
+        if n < self._due:
+            return []
+        out: list[StateChange] = []
+        while True:
+            t, agent, zone = self._earliest()
+            if t > n:
+                self._due = t
+                return out
+            if agent is not None:
+                agent.stale = True
+                self._refresh_agent(agent, t, out)
+            else:
+                self._refresh(zone, t, out)
+
+    # -- outputs -------------------------------------------------------------
+
+    def views(self, now: datetime) -> list[ZoneView]:
+        """One view per zone, in config order (read-only; staleness judged at ``now``)."""
+        return zone_views(self, now.timestamp())
+
+    def health(self, now: datetime) -> list[dict]:
+        """One dict per agent: liveness, heartbeat, clock offset, stuck sensors, counters."""
+        return agent_health(self, now.timestamp())
+
+    # -- internals -----------------------------------------------------------
+
+    def _earliest(self) -> tuple[float, AgentTrack | None, ZoneTrack | None]:
+        best, agent_best, zone_best = INF, None, None
+        factor = self.stale_factor
+        for agent in self.agents.values():
+            d = agent.deadline(factor)
+            if d < best:
+                best, agent_best, zone_best = d, agent, None
+        for zone in self.zones.values():
+            if zone.deadline < best:
+                best, agent_best, zone_best = zone.deadline, None, zone
+        return best, agent_best, zone_best
+
+    def _evidence(self, agent: AgentTrack, received: float, out: list[StateChange]) -> None:
+        was = agent.reason()
+        agent.seen(received, self._now, self.stale_factor)
+        deadline = agent.deadline(self.stale_factor)
+        if deadline < self._due:
+            self._due = deadline
+        if agent.reason() != was:
+            self._refresh_agent(agent, received, out)
+
+    def _refresh_agent(self, agent: AgentTrack, t: float, out: list[StateChange]) -> None:
+        for zone_id in agent.zones:
+            self._refresh(self.zones[zone_id], t, out)
+
+    def _observe(self, sensor: SensorTrack, state: SensorState, t: float, out: list[StateChange]) -> None:
+        """Apply a new sensor state at event time ``t`` and re-evaluate its zone."""
+        zone = self.zones[sensor.zone]
+        while zone.deadline <= t:  # timeouts that fell due before this observation come first
+            self._refresh(zone, zone.deadline, out)
+        at = max(t, zone.clock)
+        if sensor.kind is SensorKind.PIR:
+            what = zone.group_of(sensor).apply(sensor, state, t)
+            if what is not None and zone.room is not None:
+                zone.room.motion(what, t, zone.params.door_exit_window_s)
+        elif state is not sensor.state:
+            before = zone.evaluate(at)[0][0] is OCCUPIED
+            sensor.state = state
+            sensor.changed_at = t
+            if zone.room is not None:
+                zone.room.door_moved(t, before)
+        self._refresh(zone, at, out)
+
+    def _refresh(self, zone: ZoneTrack, t: float, out: list[StateChange]) -> None:
+        """Re-evaluate a zone at ``t`` and emit what changed."""
+        if t < zone.clock:
+            t = zone.clock
+        zone.clock = t
+        mask = self._mask(zone)
+        if mask is None:
+            (state, reason, deadline), desks = zone.evaluate(t)
+        else:
+            state, reason, deadline = UNKNOWN, mask, INF
+            desks = [(d, UNKNOWN, mask) for d in zone.desks.values()]
+        zone.deadline = deadline
+        if deadline < self._due:
+            self._due = deadline
+        hub = self.hub.id
+        for desk, d_state, d_reason in desks:
+            desk.reason = d_reason
+            if d_state is not desk.state:
+                desk.state, desk.since = d_state, t
+                out.append(StateChange(hub, zone.id, desk.id, d_state, to_dt(t), d_reason))
+        zone.reason = reason
+        if state is not zone.state:
+            zone.state, zone.since = state, t
+            out.append(StateChange(hub, zone.id, None, state, to_dt(t), reason))
+
+    def _mask(self, zone: ZoneTrack) -> str | None:
+        """Why liveness makes the zone unknown (first agent that is not alive), or None."""
+        if not zone.agents:
+            return "no_sensors"
+        for agent_id in zone.agents:
+            reason = self.agents[agent_id].reason()
+            if reason is not None:
+                return reason
+        return None

@@ -1,0 +1,255 @@
+// Shared by the three views: language, token, API calls, time formatting, the live feed.
+import { DICTS, LANGS } from "./i18n.js";
+
+export const params = new URLSearchParams(location.search);
+const LANG_KEY = "hubsense-lang";
+const TOKEN_KEY = "hubsense-token";
+
+// ---- language ---------------------------------------------------------------
+function pickLang() {
+  const asked = params.get("lang") || localStorage.getItem(LANG_KEY);
+  return LANGS.includes(asked) ? asked : "sv";
+}
+
+export let lang = pickLang();
+
+export function t(key, vars = {}) {
+  const text = DICTS[lang][key] ?? DICTS.sv[key] ?? key;
+  if (typeof text !== "string") return text;
+  return text.replace(/\{(\w+)\}/g, (_, name) => (name in vars ? String(vars[name]) : `{${name}}`));
+}
+
+export function setLang(next) {
+  lang = next;
+  localStorage.setItem(LANG_KEY, next);
+  document.documentElement.lang = next;
+  setParam("lang", next === "sv" ? null : next);
+}
+
+/** Fill every element with a data-i18n attribute (text) or data-i18n-label (aria-label). */
+export function translateStatic(root = document) {
+  root.querySelectorAll("[data-i18n]").forEach((el) => { el.textContent = t(el.dataset.i18n); });
+  root.querySelectorAll("[data-i18n-label]").forEach((el) => el.setAttribute("aria-label", t(el.dataset.i18nLabel)));
+  document.documentElement.lang = lang;
+}
+
+// ---- URL state --------------------------------------------------------------
+export function setParam(name, value) {
+  if (value === null || value === undefined || value === "") params.delete(name);
+  else params.set(name, value);
+  const query = params.toString();
+  history.replaceState(null, "", location.pathname + (query ? "?" + query : "") + location.hash);
+}
+
+// ---- token + API --------------------------------------------------------------
+export function token() {
+  return params.get("token") || sessionStorage.getItem(TOKEN_KEY) || "";
+}
+
+export function saveToken(value) {
+  if (value) sessionStorage.setItem(TOKEN_KEY, value);
+  else sessionStorage.removeItem(TOKEN_KEY);
+}
+
+/** An API URL with the query parameters and, if there is one, ?token=. */
+export function apiUrl(path, query = {}) {
+  const url = new URL(path, location.origin);
+  for (const [k, v] of Object.entries(query)) if (v !== null && v !== undefined && v !== "") url.searchParams.set(k, v);
+  if (token()) url.searchParams.set("token", token());
+  return url.pathname + url.search;
+}
+
+export class ApiError extends Error {
+  constructor(status, detail) {
+    super(`${status}${detail ? ": " + detail : ""}`);
+    this.status = status;
+  }
+}
+
+export async function api(path, query = {}) {
+  const headers = { Accept: "application/json" };
+  if (token()) headers.Authorization = "Bearer " + token();
+  const response = await fetch(apiUrl(path, query), { headers, cache: "no-store" });
+  if (!response.ok) {
+    let detail = "";
+    try { detail = (await response.json()).detail; } catch { /* not JSON */ }
+    throw new ApiError(response.status, typeof detail === "string" ? detail : "");
+  }
+  return response.json();
+}
+
+// ---- time -------------------------------------------------------------------
+// The server's clock, estimated from the ages it reports, so relative times do
+// not depend on the browser's clock being right.
+let serverOffsetMs = 0;
+
+export function noteServerTime(isoTime, ageSeconds) {
+  if (!isoTime || ageSeconds === null || ageSeconds === undefined) return;
+  serverOffsetMs = Date.parse(isoTime) + ageSeconds * 1000 - Date.now();
+}
+
+export function serverNow() {
+  return Date.now() + serverOffsetMs;
+}
+
+const locale = () => (lang === "sv" ? "sv-SE" : "en-GB");
+
+export function clockTime(date, timeZone, withSeconds = false) {
+  return new Intl.DateTimeFormat(locale(), {
+    hour: "2-digit", minute: "2-digit", second: withSeconds ? "2-digit" : undefined, timeZone, hourCycle: "h23",
+  }).format(date);
+}
+
+/** "09:12" today, "tis 09:12" on another day (in the hub's time zone). */
+export function sinceTime(iso, timeZone) {
+  const date = new Date(iso);
+  const day = (d) => new Intl.DateTimeFormat("en-CA", { timeZone, dateStyle: "short" }).format(d);
+  const time = clockTime(date, timeZone);
+  if (day(date) === day(new Date(serverNow()))) return time;
+  const weekday = new Intl.DateTimeFormat(locale(), { weekday: "short", timeZone }).format(date);
+  return `${weekday.replace(".", "")} ${time}`;
+}
+
+export function ago(iso) {
+  const s = Math.max(0, (serverNow() - Date.parse(iso)) / 1000);
+  if (s < 10) return t("ago_now");
+  if (s < 60) return t("ago_s", { n: Math.round(s) });
+  if (s < 3600) return t("ago_min", { n: Math.floor(s / 60) });
+  if (s < 86400) return t("ago_h", { n: Math.floor(s / 3600) });
+  return t("ago_d", { n: Math.floor(s / 86400) });
+}
+
+/** Weekday index (0 = Monday) and hour of a date in a time zone. */
+export function weekHour(date, timeZone) {
+  const parts = new Intl.DateTimeFormat("en-GB", { weekday: "short", hour: "2-digit", hourCycle: "h23", timeZone })
+    .formatToParts(date);
+  const weekday = parts.find((p) => p.type === "weekday").value;
+  const hour = Number(parts.find((p) => p.type === "hour").value);
+  return { day: ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"].indexOf(weekday), hour };
+}
+
+export function formatDuration(seconds) {
+  if (seconds === null || seconds === undefined) return t("no_data");
+  if (seconds < 3600) return t("minutes", { n: Math.round(seconds / 60) });
+  return t("hours", { n: (seconds / 3600).toFixed(1).replace(".", lang === "sv" ? "," : ".") });
+}
+
+export function percent(value) {
+  if (value === null || value === undefined || Number.isNaN(value)) return t("no_data");
+  return `${Math.round(value * 100)} %`;
+}
+
+// ---- DOM helpers --------------------------------------------------------------
+export function el(tag, attrs = {}, ...children) {
+  const node = document.createElementNS(
+    ["svg", "rect", "text", "g", "use", "path", "circle", "title", "line", "defs", "pattern"].includes(tag)
+      ? "http://www.w3.org/2000/svg" : "http://www.w3.org/1999/xhtml", tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === null || v === undefined || v === false) continue;
+    if (k === "text") node.textContent = v;
+    else if (k === "style") node.style.cssText = v; // CSSOM: allowed by the CSP, unlike a style attribute
+    else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+    else node.setAttribute(k, v === true ? "" : v);
+  }
+  for (const child of children) if (child !== null && child !== undefined) node.append(child);
+  return node;
+}
+
+/** The state icon: a shape that differs per state (check circle, filled person, dashed question). */
+export function stateIcon(state, cls = "icon") {
+  const svg = el("svg", { class: `${cls} icon-${state}`, viewBox: "0 0 24 24", "aria-hidden": "true", focusable: "false" });
+  svg.append(el("use", { href: `#i-${state}` }));
+  return svg;
+}
+
+/** The hub picker shared by the views: fills the <select>, keeps ?hub= in the URL. */
+export async function setupHubPicker(select, onChange) {
+  const hubs = await api("/api/hubs");
+  select.replaceChildren(...hubs.map((h) => new Option(h.name, h.id)));
+  const wanted = params.get("hub");
+  const hub = hubs.find((h) => h.id === wanted) || hubs[0];
+  if (hub) select.value = hub.id;
+  select.addEventListener("change", () => {
+    setParam("hub", select.value);
+    onChange(hubs.find((h) => h.id === select.value));
+  });
+  if (hub) setParam("hub", hub.id);
+  return { hubs, hub };
+}
+
+export function setupLangSwitch(button, onSwitch) {
+  const label = () => {
+    button.textContent = t("lang_switch");
+    button.setAttribute("aria-label", t("lang_switch_label"));
+    button.lang = lang === "sv" ? "en" : "sv";
+  };
+  label();
+  button.addEventListener("click", () => {
+    setLang(lang === "sv" ? "en" : "sv");
+    label();
+    translateStatic();
+    onSwitch();
+  });
+}
+
+/** Keep nav links carrying the current hub, language and token. */
+export function updateNavLinks() {
+  document.querySelectorAll("a[data-keep-query]").forEach((a) => {
+    const url = new URL(a.getAttribute("href"), location.origin);
+    for (const key of ["hub", "lang", "token"]) {
+      if (params.get(key)) url.searchParams.set(key, params.get(key));
+      else url.searchParams.delete(key);
+    }
+    a.setAttribute("href", url.pathname + url.search);
+  });
+}
+
+// ---- live feed --------------------------------------------------------------
+/**
+ * Server-Sent Events for one hub.  EventSource reconnects by itself after a
+ * dropped connection; when the browser gives up (state CLOSED, e.g. after an
+ * HTTP error from a proxy) we open a new one with a back-off.  After every
+ * (re)connect the caller gets onResync() to fetch a full snapshot, since
+ * changes made while disconnected are not replayed.  refreshMs adds a periodic
+ * full refresh as a fallback (kiosk).
+ */
+export class LiveFeed {
+  constructor(hub, { onZone, onResync, onStatus, refreshMs = 0 }) {
+    Object.assign(this, { hub, onZone, onResync, onStatus, refreshMs });
+    this.source = null;
+    this.retryMs = 1000;
+    this.timers = [];
+  }
+
+  start() {
+    this.open();
+    if (this.refreshMs) this.timers.push(setInterval(() => this.onResync(), this.refreshMs));
+    return this;
+  }
+
+  open() {
+    const source = new EventSource(apiUrl("/api/stream", { hub: this.hub }));
+    this.source = source;
+    source.addEventListener("open", () => {
+      this.retryMs = 1000;
+      this.onStatus("live");
+      this.onResync();
+    });
+    source.addEventListener("zone", (event) => this.onZone(JSON.parse(event.data)));
+    source.addEventListener("error", () => {
+      this.onStatus("reconnecting");
+      if (source.readyState === EventSource.CLOSED && this.source === source) {
+        const delay = this.retryMs;
+        this.retryMs = Math.min(this.retryMs * 2, 30000);
+        this.timers.push(setTimeout(() => { if (this.source === source) this.open(); }, delay));
+      }
+    });
+  }
+
+  stop() {
+    if (this.source) this.source.close();
+    this.source = null;
+    this.timers.forEach((id) => { clearInterval(id); clearTimeout(id); });
+    this.timers = [];
+  }
+}

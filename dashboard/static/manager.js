@@ -1,0 +1,326 @@
+// Manager view (/manager): utilisation, hour-of-week heatmap, peaks, sessions, data quality,
+// CSV downloads and sensor / agent health for one hub over a chosen period.
+import {
+  ApiError, api, apiUrl, ago, el, formatDuration, params, percent, saveToken, setParam, setupHubPicker,
+  setupLangSwitch, stateIcon, t, token, translateStatic, updateNavLinks,
+} from "./common.js";
+import { heatmapSvg, hubHeatmap } from "./heatmap.js";
+
+const $ = (id) => document.getElementById(id);
+const DAY_MS = 86400_000;
+const HEALTH_REFRESH_MS = 30_000;
+const state = { hub: null, names: new Map(), data: null, health: null };
+
+// ---- period -------------------------------------------------------------------
+function isoDate(ms) {
+  return new Date(ms).toISOString().slice(0, 10);
+}
+
+function initPeriod() {
+  const today = Date.parse(isoDate(Date.now()));
+  $("from").value = params.get("from") || isoDate(today - 27 * DAY_MS);
+  $("to").value = params.get("to") || isoDate(today);
+  $("bucket").value = params.get("bucket") || "day";
+}
+
+/** The API period: start = local midnight of "from", end = local midnight after "to" (inclusive day). */
+function period() {
+  return { start: $("from").value, end: isoDate(Date.parse($("to").value) + DAY_MS) };
+}
+
+// ---- loading --------------------------------------------------------------------
+async function loadNames(hub) {
+  const zones = await api(`/api/hubs/${hub.id}/zones`);
+  state.names = new Map();
+  for (const z of zones) {
+    state.names.set(z.id, z.name);
+    for (const d of z.desks) state.names.set(`${z.id}/${d.id}`, d.name);
+  }
+  state.zones = zones;
+}
+
+async function loadStats() {
+  const hub = state.hub;
+  const { start, end } = period();
+  const bucket = $("bucket").value;
+  $("status").querySelector(".status-text").textContent = "…";
+  try {
+    if (!state.names.size) await loadNames(hub);
+    const [util, heat, sess] = await Promise.all([
+      api(`/api/hubs/${hub.id}/utilisation`, { start, end, bucket }),
+      api(`/api/hubs/${hub.id}/heatmap`, { start, end }),
+      api(`/api/hubs/${hub.id}/sessions`, { start, end }),
+    ]);
+    if (state.hub !== hub) return;
+    state.data = { util, heat, sess };
+    $("error").hidden = true;
+    renderStats();
+  } catch (err) {
+    showError(err);
+  } finally {
+    $("status").querySelector(".status-text").textContent = "";
+  }
+  renderCsv();
+}
+
+async function loadHealth() {
+  const hub = state.hub;
+  try {
+    state.health = await api(`/api/hubs/${hub.id}/agents`);
+  } catch (err) {
+    state.health = err instanceof ApiError && err.status === 404 ? "missing" : err;
+  }
+  if (state.hub === hub) renderHealth();
+}
+
+function showError(err) {
+  const auth = err instanceof ApiError && (err.status === 401 || err.status === 403);
+  $("error").textContent = auth ? t("needs_token") : t("error_load", { e: err.message });
+  $("error").hidden = false;
+}
+
+// ---- utilisation ------------------------------------------------------------------
+function totals(rows) {
+  const by = new Map();
+  for (const r of rows) {
+    const key = r.zone ?? "";
+    const s = by.get(key) ?? { open: 0, known: 0, occupied: 0, peakDesks: null, desks: r.desks };
+    s.open += r.open_s;
+    s.known += r.known_s;
+    s.occupied += r.occupied_s;
+    if (r.peak_desks_in_use !== null) s.peakDesks = Math.max(s.peakDesks ?? 0, r.peak_desks_in_use);
+    by.set(key, s);
+  }
+  for (const s of by.values()) {
+    s.utilisation = s.known > 0 ? s.occupied / s.known : null;
+    s.quality = s.open > 0 ? s.known / s.open : null;
+  }
+  return by;
+}
+
+function barRow(name, value, extra, cls) {
+  const width = value === null ? 0 : Math.round(value * 100);
+  return el("tr", { class: cls },
+    el("th", { scope: "row", text: name }),
+    el("td", {}, el("div", { class: "bar" },
+      el("span", { class: "fill", style: `width:${width}%`, "aria-hidden": "true" }),
+      el("span", { class: "value", text: percent(value) }),
+      extra ? el("span", { class: "quality", text: extra }) : null)));
+}
+
+function renderUtilisation(by) {
+  const rows = [];
+  for (const zone of state.zones) {
+    const s = by.get(zone.id);
+    if (!s) continue;
+    const extra = zone.desks.length && s.peakDesks !== null ? `${t("peak_desks")}: ${s.peakDesks}/${zone.desks.length}` : "";
+    rows.push(barRow(zone.name, s.utilisation, extra));
+  }
+  const hub = by.get("");
+  if (hub) rows.push(barRow(t("util_hub"), hub.utilisation, "", "hub-row"));
+  $("util").replaceChildren(el("tbody", {}, ...rows));
+
+  const quality = state.zones.filter((z) => by.has(z.id)).map((z) => barRow(z.name, by.get(z.id).quality));
+  if (hub) quality.push(barRow(t("util_hub"), hub.quality, "", "hub-row"));
+  $("quality").replaceChildren(el("tbody", {}, ...quality));
+}
+
+function renderSeries(rows, timeZone) {
+  const hubRows = rows.filter((r) => r.zone === null);
+  const svg = $("series");
+  const w = 600;
+  const h = 150;
+  const left = 34;
+  const bottom = 20;
+  const n = Math.max(hubRows.length, 1);
+  const step = (w - left) / n;
+  svg.setAttribute("viewBox", `0 0 ${w} ${h}`);
+  const parts = [];
+  for (const p of [0, 0.5, 1]) {
+    const y = (h - bottom) * (1 - p) + 4;
+    parts.push(el("line", { x1: left, x2: w, y1: y, y2: y }), el("text", { x: left - 4, y: y + 4, "text-anchor": "end", text: `${p * 100}%` }));
+  }
+  const fmt = new Intl.DateTimeFormat(document.documentElement.lang === "sv" ? "sv-SE" : "en-GB",
+    { day: "numeric", month: "short", timeZone });
+  const every = Math.ceil(n / 8);
+  hubRows.forEach((r, i) => {
+    const v = r.utilisation ?? 0;
+    const colH = (h - bottom - 4) * v;
+    const x = left + i * step + step * 0.15;
+    const label = `${fmt.format(new Date(r.local_start))}: ${percent(r.utilisation)}`;
+    parts.push(el("rect", { class: "col", x, y: h - bottom - colH, width: step * 0.7, height: Math.max(colH, 0.5) },
+      el("title", { text: label })));
+    if (i % every === 0) parts.push(el("text", { x: x + step * 0.35, y: h - 5, "text-anchor": "middle", text: fmt.format(new Date(r.local_start)) }));
+  });
+  svg.setAttribute("aria-label", `${t("util_over_time")}: ` + hubRows.map((r) =>
+    `${fmt.format(new Date(r.local_start))} ${percent(r.utilisation)}`).join(", "));
+  svg.replaceChildren(...parts);
+}
+
+// ---- peaks, sessions ----------------------------------------------------------------
+function figure(label, value) {
+  return el("div", {}, el("dt", { text: label }), el("dd", { text: value }));
+}
+
+function renderFigures(by, sess) {
+  const hub = by.get("");
+  const best = (key) => sess.peaks.reduce((a, p) => (p[key] !== null && (a === null || p[key] > a[key]) ? p : a), null);
+  const pz = best("peak_zones");
+  const pd = best("peak_desks");
+  const visits = sess.sessions.filter((s) => s.desk === null).reduce((a, s) => a + s.count, 0);
+  const zones = state.zones.filter((z) => z.kind !== "desk_area").length;
+  const desks = state.zones.reduce((a, z) => a + z.desks.length, 0);
+  $("figures").replaceChildren(
+    figure(t("util_title").replace(/ per zon| by zone/, ""), percent(hub?.utilisation ?? null)),
+    figure(t("quality_title"), percent(hub?.quality ?? null)),
+    figure(t("peak_zones"), pz ? `${pz.peak_zones}/${zones} (${pz.date})` : t("no_data")),
+    figure(t("peak_desks"), pd ? `${pd.peak_desks}/${desks} (${pd.date})` : t("no_data")),
+    figure(t("sessions_title"), String(visits)),
+  );
+}
+
+function renderSessions(sess) {
+  const head = el("thead", {}, el("tr", {},
+    el("th", { scope: "col", text: t("sessions_zone") }), el("th", { scope: "col", class: "num", text: t("sessions_count") }),
+    el("th", { scope: "col", class: "num", text: t("sessions_median") }), el("th", { scope: "col", class: "num", text: t("sessions_p90") })));
+  const body = el("tbody", {}, ...sess.sessions.map((s) => {
+    const name = s.desk ? `${state.names.get(s.zone) ?? s.zone} · ${state.names.get(`${s.zone}/${s.desk}`) ?? s.desk}` : state.names.get(s.zone) ?? s.zone;
+    return el("tr", {}, el("th", { scope: "row", text: name }), el("td", { class: "num", text: String(s.count) }),
+      el("td", { class: "num", text: formatDuration(s.median_s) }), el("td", { class: "num", text: formatDuration(s.p90_s) }));
+  }));
+  $("sessions").replaceChildren(head, body);
+}
+
+// ---- heatmap ------------------------------------------------------------------------
+function renderHeatmap() {
+  const heat = state.data?.heat;
+  if (!heat) return;
+  const select = $("heat-zone");
+  const current = select.value || params.get("zone") || "";
+  select.replaceChildren(new Option(t("heatmap_all"), ""), ...state.zones.map((z) => new Option(z.name, z.id)));
+  select.value = [...select.options].some((o) => o.value === current) ? current : "";
+  const zone = heat.zones.find((z) => z.zone === select.value);
+  const grid = zone ? zone.share : hubHeatmap(heat.zones);
+  const title = `${t("heatmap_title")}: ${zone ? state.names.get(zone.zone) : t("heatmap_all")}`;
+  const { svg, legend } = heatmapSvg($("heatmap"), grid, title);
+  $("heat-legend").replaceChildren(...legend);
+  return svg;
+}
+
+// ---- CSV ---------------------------------------------------------------------------
+function csvLink(label, path, query, filename) {
+  const href = apiUrl(path, { ...query, format: "csv" });
+  const a = el("a", { href, download: filename, text: `${label} (CSV)` });
+  // Manager API calls take the token as a Bearer header, which a plain link cannot send.
+  a.addEventListener("click", async (event) => {
+    if (!token()) return;
+    event.preventDefault();
+    try {
+      const response = await fetch(href, { headers: { Authorization: "Bearer " + token() } });
+      if (!response.ok) throw new ApiError(response.status, "");
+      const url = URL.createObjectURL(await response.blob());
+      const tmp = el("a", { href: url, download: filename });
+      document.body.append(tmp);
+      tmp.click();
+      tmp.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    } catch (err) {
+      showError(err);
+    }
+  });
+  return el("li", {}, a);
+}
+
+function renderCsv() {
+  const hub = state.hub.id;
+  const { start, end } = period();
+  const bucket = $("bucket").value;
+  const base = `/api/hubs/${hub}`;
+  $("csv").replaceChildren(
+    csvLink(t("csv_util"), `${base}/utilisation`, { start, end, bucket }, `${hub}-utilisation.csv`),
+    csvLink(t("csv_heatmap"), `${base}/heatmap`, { start, end }, `${hub}-heatmap.csv`),
+    csvLink(t("peaks_title"), `${base}/sessions`, { start, end, table: "peaks" }, `${hub}-peaks.csv`),
+    csvLink(t("csv_sessions"), `${base}/sessions`, { start, end, table: "sessions" }, `${hub}-sessions.csv`),
+    csvLink(t("csv_forecast"), `${base}/forecast`, {}, `${hub}-forecast.csv`),
+  );
+}
+
+// ---- health ------------------------------------------------------------------------
+function statusBadge(agent) {
+  const status = agent.status ?? (agent.online ? "online" : "offline");
+  const icon = status === "online" ? "free" : status === "offline" ? "occupied" : "unknown";
+  const cls = status === "online" ? "ok" : status === "offline" ? "bad" : "warn";
+  const key = `health_${status}`;
+  const text = t(key) === key ? status : t(key);
+  return el("span", { class: `badge ${cls}` }, stateIcon(icon), el("span", { text }));
+}
+
+function renderHealth() {
+  const table = $("health");
+  if (state.health === "missing" || state.health instanceof Error) {
+    table.replaceChildren(el("caption", { text: state.health === "missing" ? t("health_missing") : t("error_load", { e: state.health.message }) }));
+    return;
+  }
+  const agents = state.health?.agents ?? state.health ?? [];
+  const head = el("thead", {}, el("tr", {}, ...["health_agent", "health_status", "health_heartbeat", "health_queue",
+    "health_clock", "health_stuck"].map((k) => el("th", { scope: "col", text: t(k) }))));
+  const body = el("tbody", {}, ...agents.map((a) => el("tr", { "data-agent": a.agent, "data-status": a.status },
+    el("th", { scope: "row" }, el("span", { text: a.agent }), a.name ? el("div", { class: "quality", text: a.name }) : null),
+    el("td", {}, statusBadge(a)),
+    el("td", { text: a.last_heartbeat ? ago(a.last_heartbeat) : t("no_data") }),
+    el("td", { class: "num", text: a.queue_depth === null || a.queue_depth === undefined ? t("no_data") : `${a.queue_depth}${a.dropped ? ` (−${a.dropped})` : ""}` }),
+    el("td", { class: "num", text: a.clock_offset_s === null || a.clock_offset_s === undefined ? t("no_data") : `${a.clock_offset_s.toFixed(1)} s` }),
+    el("td", { text: a.stuck_sensors?.length ? a.stuck_sensors.join(", ") : t("health_none") }))));
+  table.replaceChildren(head, body);
+}
+
+// ---- wiring --------------------------------------------------------------------------
+function renderStats() {
+  const { util, heat, sess } = state.data;
+  const by = totals(util.rows);
+  renderFigures(by, sess);
+  renderUtilisation(by);
+  renderSeries(util.rows, util.timezone);
+  renderHeatmap(heat);
+  renderSessions(sess);
+}
+
+function selectHub(hub) {
+  state.hub = hub;
+  state.names = new Map();
+  state.data = null;
+  $("hub-name").textContent = hub.name;
+  document.title = `${hub.name} · ${t("nav_manager")} · hubsense`;
+  updateNavLinks();
+  loadStats();
+  loadHealth();
+}
+
+async function main() {
+  translateStatic();
+  initPeriod();
+  setupLangSwitch($("lang"), () => { if (state.data) renderStats(); renderHealth(); renderCsv(); updateNavLinks(); });
+  $("token").value = token();
+  $("token-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    saveToken($("token").value.trim());
+    if (state.hub) selectHub(state.hub);
+  });
+  $("filters").addEventListener("submit", (event) => {
+    event.preventDefault();
+    setParam("from", $("from").value);
+    setParam("to", $("to").value);
+    setParam("bucket", $("bucket").value);
+    loadStats();
+  });
+  $("heat-zone").addEventListener("change", () => { setParam("zone", $("heat-zone").value); renderHeatmap(); });
+  try {
+    const { hub } = await setupHubPicker($("hub"), selectHub);
+    if (hub) selectHub(hub);
+  } catch (err) {
+    showError(err);
+  }
+  setInterval(() => state.hub && loadHealth(), HEALTH_REFRESH_MS);
+}
+
+main();

@@ -1,0 +1,223 @@
+// Member view (/) and kiosk (/kiosk, /?kiosk=1): every zone of a hub, live.
+import {
+  LiveFeed, api, ago, clockTime, el, noteServerTime, params, sinceTime, setupHubPicker, setupLangSwitch,
+  stateIcon, t, translateStatic, updateNavLinks,
+} from "./common.js";
+import { forecastStrip, loadForecast } from "./forecast.js";
+
+const KIOSK = location.pathname.replace(/\/$/, "") === "/kiosk" || params.get("kiosk") === "1";
+const KIOSK_REFRESH_MS = 60_000;
+const FORECAST_REFRESH_MS = 15 * 60_000;
+
+const $ = (id) => document.getElementById(id);
+const view = { hub: null, zones: new Map(), order: [], feed: null, forecast: null, touched: new Map() };
+
+function group(zone) {
+  if (zone.kind === "desk_area") return "desks";
+  return zone.bookable ? "rooms" : "path";
+}
+
+function reasonText(zone) {
+  if (zone.state !== "unknown") return "";
+  const key = `reason_${zone.reason}`;
+  const text = t(key);
+  return text === key ? "" : text;
+}
+
+function deskGrid(zone) {
+  const list = el("ul", { class: "desk-grid" });
+  for (const desk of zone.desks) {
+    const number = desk.name.match(/\d+$/)?.[0] ?? desk.name;
+    const label = t(`desk_${desk.state}`, { name: desk.name });
+    list.append(el("li", { class: "desk", "data-desk": desk.id, "data-state": desk.state, title: label },
+      stateIcon(desk.state, "icon desk-icon"), el("span", { class: "desk-no", "aria-hidden": "true", text: number }),
+      el("span", { class: "sr-only", text: label })));
+  }
+  return list;
+}
+
+function cardBody(zone, index) {
+  const hub = view.hub;
+  const head = el("div", { class: "card-head" },
+    group(zone) === "path" ? el("span", { class: "step", "aria-hidden": "true", text: String(index + 1) }) : null,
+    el("h3", { text: zone.name }),
+    el("span", { class: "meta", text: zone.bookable ? `${t("seats", { n: zone.capacity })} · ${t("bookable")}`
+      : t("seats", { n: zone.capacity }) }));
+  const state = el("p", { class: "state" }, stateIcon(zone.state),
+    el("span", { class: "state-text", text: t(zone.state) }));
+  const parts = [head, state];
+  if (zone.free_desks !== null && zone.free_desks !== undefined) {
+    parts.push(el("p", { class: "desks-free", text: t("desks_free", { free: zone.free_desks, total: zone.desks.length }) }));
+  }
+  const times = el("p", { class: "times" });
+  if (zone.since) times.append(el("span", { class: "since", text: t("since", { t: sinceTime(zone.since, hub.timezone) }) }));
+  times.append(el("span", { class: "confirmed",
+    text: zone.last_confirmed ? t("confirmed", { ago: ago(zone.last_confirmed) }) : t("never_confirmed") }));
+  parts.push(times);
+  const notes = [reasonText(zone), ...zone.stuck_sensors.map((s) => t("stuck", { s }))].filter(Boolean);
+  if (notes.length) parts.push(el("p", { class: "note", text: notes.join(" · ") }));
+  if (zone.desks.length) parts.push(deskGrid(zone));
+  const strip = forecastStrip(view.forecast, zone, hub, KIOSK ? 4 : 6);
+  if (strip) parts.push(strip);
+  return parts;
+}
+
+function renderZone(zone) {
+  let card = $(`zone-${zone.id}`);
+  if (!card) return;
+  const before = card.dataset.state;
+  card.dataset.state = zone.state;
+  card.replaceChildren(...cardBody(zone, view.order.indexOf(zone.id)));
+  if (before && before !== zone.state && !KIOSK) {
+    $("announcer").textContent = t("announce", { zone: zone.name, state: t(zone.state).toLowerCase() });
+  }
+}
+
+function renderSummary() {
+  const zones = [...view.zones.values()].filter((z) => z.kind !== "desk_area");
+  const free = zones.filter((z) => z.state === "free").length;
+  const unknown = zones.filter((z) => z.state === "unknown").length;
+  const parts = [t("zones_free", { free, total: zones.length })];
+  for (const z of view.zones.values()) {
+    if (z.kind === "desk_area") parts.push(t("desks_free", { free: z.free_desks ?? 0, total: z.desks.length }));
+  }
+  if (unknown) parts.push(t("zones_unknown", { n: unknown }));
+  $("summary").textContent = parts.join(" · ");
+}
+
+// The forest path as a simple map: one node per zone along a winding trail.
+function renderMap() {
+  const zones = view.order.map((id) => view.zones.get(id)).filter((z) => z && group(z) === "path");
+  const svg = $("map");
+  const w = 1000;
+  const h = 150;
+  const step = w / Math.max(zones.length, 1);
+  const points = zones.map((_, i) => [step * (i + 0.5), i % 2 ? 48 : 78]);
+  svg.setAttribute("viewBox", `0 0 ${w} ${h}`);
+  let d = points.length ? `M0 70 L${points[0][0]} ${points[0][1]}` : "";
+  for (let i = 1; i < points.length; i++) {
+    const [x0, y0] = points[i - 1];
+    const [x1, y1] = points[i];
+    d += ` C${x0 + step / 2} ${y0} ${x1 - step / 2} ${y1} ${x1} ${y1}`;
+  }
+  const nodes = zones.map((zone, i) => {
+    const [x, y] = points[i];
+    return el("g", { class: `node state-${zone.state}`, transform: `translate(${x} ${y})` },
+      el("circle", { r: 27, class: "node-bg" }),
+      el("use", { href: `#i-${zone.state}`, x: -17, y: -17, width: 34, height: 34, class: `icon-${zone.state}` }),
+      el("text", { y: 52, "text-anchor": "middle", class: "node-label", text: zone.name }));
+  });
+  svg.replaceChildren(el("path", { d, class: "trail" }), ...nodes);
+}
+
+function update(zone, fromSnapshot = false) {
+  if (zone.hub !== view.hub?.id) return;
+  if (!fromSnapshot) view.touched.set(zone.id, performance.now());
+  noteServerTime(zone.last_confirmed, zone.last_confirmed_age_s);
+  view.zones.set(zone.id, zone);
+  renderZone(zone);
+  renderSummary();
+  renderMap();
+}
+
+function buildCards(zones) {
+  for (const id of ["path", "rooms", "desks"]) $(id).replaceChildren();
+  view.order = zones.map((z) => z.id);
+  for (const zone of zones) {
+    const card = el("li", { class: "card", id: `zone-${zone.id}`, "data-zone": zone.id, "data-kind": zone.kind });
+    $(group(zone)).append(card);
+  }
+  for (const id of ["path", "rooms", "desks"]) $(id).closest("section").hidden = !$(id).children.length;
+}
+
+async function snapshot() {
+  const hub = view.hub;
+  const started = performance.now();
+  try {
+    const zones = await api(`/api/hubs/${hub.id}/zones`);
+    if (view.hub !== hub) return;
+    if (view.order.join() !== zones.map((z) => z.id).join()) buildCards(zones);
+    for (const zone of zones) {
+      // An SSE update that arrived after this request started is newer than the snapshot.
+      if ((view.touched.get(zone.id) ?? -1) > started) continue;
+      update(zone, true);
+    }
+    $("error").hidden = true;
+  } catch (err) {
+    showError(err);
+  }
+}
+
+async function refreshForecast() {
+  const hub = view.hub;
+  view.forecast = await loadForecast(hub.id);
+  if (view.hub === hub) for (const zone of view.zones.values()) renderZone(zone);
+}
+
+function showError(err) {
+  $("error").textContent = err.status === 401 || err.status === 403 ? t("needs_token") : t("error_load", { e: err.message });
+  $("error").hidden = false;
+}
+
+function setStatus(state) {
+  const status = $("status");
+  status.dataset.state = state;
+  status.querySelector(".status-text").textContent = t(state === "live" ? "live" : "reconnecting");
+}
+
+function selectHub(hub) {
+  if (view.feed) view.feed.stop();
+  view.hub = hub;
+  view.zones.clear();
+  view.touched.clear();
+  view.order = [];
+  view.forecast = null;
+  $("hub-name").textContent = hub.name;
+  document.title = `${hub.name} · hubsense`;
+  updateNavLinks();
+  view.feed = new LiveFeed(hub.id, {
+    onZone: (zone) => update(zone),
+    onResync: snapshot,
+    onStatus: setStatus,
+    refreshMs: KIOSK ? KIOSK_REFRESH_MS : 0,
+  }).start();
+  snapshot().then(refreshForecast);
+}
+
+function rerenderAll() {
+  for (const zone of view.zones.values()) renderZone(zone);
+  renderSummary();
+  renderMap();
+  setStatus($("status").dataset.state || "reconnecting");
+}
+
+function tickClock() {
+  if (view.hub) $("clock").textContent = clockTime(new Date(), view.hub.timezone);
+}
+
+async function main() {
+  if (KIOSK) {
+    document.body.classList.replace("member", "kiosk");
+    document.querySelector("[data-i18n=title_member]").dataset.i18n = "title_kiosk";
+    document.querySelector('nav a[href="/"]').removeAttribute("aria-current");
+    document.querySelector('nav a[href="/kiosk"]').setAttribute("aria-current", "page");
+  }
+  translateStatic();
+  setupLangSwitch($("lang"), () => { rerenderAll(); updateNavLinks(); });
+  setStatus("reconnecting");
+  try {
+    const { hub } = await setupHubPicker($("hub"), selectHub);
+    if (hub) selectHub(hub);
+  } catch (err) {
+    showError(err);
+    if (KIOSK) setTimeout(() => location.reload(), KIOSK_REFRESH_MS);
+    return;
+  }
+  // Relative times ("2 min ago") age on screen; forecasts move with the clock.
+  setInterval(() => { for (const zone of view.zones.values()) renderZone(zone); }, 15_000);
+  setInterval(() => view.hub && refreshForecast(), FORECAST_REFRESH_MS);
+  tickClock();
+  setInterval(tickClock, 1000);
+}
+
+main();

@@ -1,0 +1,173 @@
+"""Simulated hub: the REAL agents on gpiozero mock pins, driven by a day of visitors.
+
+Only the pins are fake: each agent gets its own :class:`MockFactory`, and a
+driver thread replays :func:`edge.scenario.plan_day` on them, ``speed`` times
+faster than real time (closed hours are skipped).  Events are stamped by the
+agents' ``clock`` (real UTC time by default, so a live collector accepts them).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from gpiozero.pins.mock import MockFactory
+
+from edge.agent import Agent
+from edge.scenario import Change, Timing, day_start, next_open_day, opening_hours, plan_day
+from edge.sensors import active_level
+from edge.settings import AgentSettings
+from hubsense.config import Hub, Sensor
+from hubsense.protocol import SensorKind, SensorState, now_utc
+
+log = logging.getLogger(__name__)
+
+LEAD_IN_S = 300.0  # simulated seconds before opening time at which a new day starts
+
+
+def drive(factory: MockFactory, sensor: Sensor, state: SensorState) -> None:
+    """Set a mock pin to the level the real sensor would have in ``state``."""
+    active = state in (SensorState.MOTION, SensorState.CLOSED)
+    pin = factory.pin(sensor.pin)
+    if active == active_level(sensor):
+        pin.drive_high()
+    else:
+        pin.drive_low()
+
+
+def default_start(hub: Hub, now: datetime) -> datetime:
+    """Now (in the hub's time zone) if the hub is open, else shortly before its next opening."""
+    local = now.astimezone(hub.tz)
+    hours = opening_hours(hub, local.date())
+    if hours is not None and hours.open <= local.time() < hours.close:
+        return local
+    day = local.date() if hours is not None and local.time() < hours.open else local.date() + timedelta(days=1)
+    return _day_open(hub, next_open_day(hub, day))
+
+
+def _day_open(hub: Hub, day: date) -> datetime:
+    hours = opening_hours(hub, day)
+    assert hours is not None
+    opens = datetime.combine(day, hours.open, tzinfo=hub.tz)
+    return opens - timedelta(seconds=LEAD_IN_S)
+
+
+class SimClock:
+    """Simulated time: ``anchor`` plus ``speed`` times the real time elapsed since re-anchoring."""
+
+    def __init__(self, anchor: datetime, speed: float) -> None:
+        self.speed = speed
+        self.jump(anchor)
+
+    def jump(self, anchor: datetime) -> None:
+        self._anchor, self._real = anchor, time.monotonic()
+
+    def now(self) -> datetime:
+        return self._anchor + timedelta(seconds=(time.monotonic() - self._real) * self.speed)
+
+
+class HubSimulation:
+    """Agents of one hub on mock pins plus the scenario driver; see :func:`run_simulated_hub`."""
+
+    def __init__(
+        self,
+        hub: Hub,
+        settings: AgentSettings,
+        speed: float,
+        seed: int | None,
+        agent_ids: list[str] | None = None,
+        clock: Callable[[], datetime] = now_utc,
+    ) -> None:
+        if speed <= 0:
+            raise ValueError("speed must be > 0")
+        self.hub = hub
+        self.speed = speed
+        self.rng = random.Random(seed)
+        self.timing = Timing.for_speed(speed)
+        ids = agent_ids or [a.id for a in hub.agents]
+        self.agents: list[Agent] = []
+        self.pins: dict[str, tuple[MockFactory, Sensor]] = {}
+        suffix = secrets.token_hex(3)
+        for agent_id in ids:
+            factory = MockFactory()
+            update: dict[str, object] = {"client_id": f"hubsense-sim-{hub.id}-{agent_id}-{suffix}"}
+            if settings.queue_path is not None and settings.queue_path.is_dir():
+                update["queue_path"] = settings.queue_path / f"queue-{hub.id}-{agent_id}.sqlite3"
+            s = settings.model_copy(update=update)
+            self.agents.append(Agent(hub, agent_id, s, pin_factory=factory, clock=clock))
+            for sensor in hub.agent(agent_id).sensors:
+                self.pins[sensor.id] = (factory, sensor)
+        self.changes = 0
+
+    def start(self) -> None:
+        for agent in self.agents:
+            agent.start()
+        for factory, sensor in self.pins.values():  # doors start closed
+            if sensor.kind is SensorKind.DOOR:
+                drive(factory, sensor, SensorState.CLOSED)
+
+    def stop(self) -> None:
+        for agent in self.agents:
+            agent.stop()
+
+    def apply(self, change: Change) -> None:
+        target = self.pins.get(change.sensor)
+        if target is not None:
+            drive(*target, change.state)
+            self.changes += 1
+
+    def run(self, stop: threading.Event, start: datetime | None = None) -> None:
+        """Replay days until ``stop`` is set."""
+        sim = SimClock(start or default_start(self.hub, now_utc()), self.speed)
+        while not stop.is_set():
+            local = sim.now().astimezone(self.hub.tz)
+            day, midnight = local.date(), day_start(self.hub, local.date())
+            plan = plan_day(self.hub, day, self.rng, self.timing)
+            for change in plan:
+                at = midnight + timedelta(seconds=change.at)
+                wait = (at - sim.now()).total_seconds() / self.speed
+                if wait < -1 and change.at < (local - midnight).total_seconds():
+                    continue  # before the simulation's start
+                if wait > 0 and stop.wait(wait):
+                    return
+                self.apply(change)
+            sim.jump(_day_open(self.hub, next_open_day(self.hub, day + timedelta(days=1))))
+            log.info("simulation %s: day %s done (%d changes so far)", self.hub.id, day, self.changes)
+
+
+def run_simulated_hub(
+    hub: Hub,
+    broker_host: str,
+    broker_port: int,
+    speed: float,
+    seed: int | None,
+    stop_event: threading.Event,
+    *,
+    agent_ids: list[str] | None = None,
+    start: datetime | None = None,
+    settings: AgentSettings | None = None,
+    clock: Callable[[], datetime] = now_utc,
+) -> int:
+    """Run all (or ``agent_ids``) agents of ``hub`` on mock pins until ``stop_event`` is set.
+
+    Blocks; returns the number of pin changes driven.  ``settings`` is the base
+    for every agent (broker host/port are taken from the arguments; the queue
+    is in memory unless ``settings.queue_path`` names a directory).
+    """
+    base = settings or AgentSettings(heartbeat_interval_s=30)
+    update: dict[str, object] = {"broker_host": broker_host, "broker_port": broker_port}
+    if base.queue_path is None:
+        update["queue_path"] = Path(":memory:")
+    sim = HubSimulation(hub, base.model_copy(update=update), speed, seed, agent_ids, clock)
+    sim.start()
+    try:
+        sim.run(stop_event, start)
+    finally:
+        sim.stop()
+    return sim.changes

@@ -1,0 +1,35 @@
+"""A Mosquitto that only admits provisioned users, with the generated ACL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from hubsense.config import Hub
+from hubsense.provision import provision
+from hubsense.services import Mosquitto
+
+
+def secured_broker(workdir: Path, creds: Path, listener_config: list[str] | None = None) -> Mosquitto:
+    return Mosquitto(
+        workdir,
+        listener_config=listener_config or [],
+        extra_config=["allow_anonymous false", f"password_file {creds / 'mosquitto' / 'passwd'}",
+                      f"acl_file {creds / 'mosquitto' / 'acl'}"],
+    )
+
+
+@pytest.fixture(scope="module")
+def creds(tmp_path_factory: pytest.TempPathFactory, stockholm: Hub) -> Path:
+    out = tmp_path_factory.mktemp("creds")
+    provision([stockholm], out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def secure_broker(tmp_path_factory: pytest.TempPathFactory, creds: Path) -> Iterator[Mosquitto]:
+    m = secured_broker(tmp_path_factory.mktemp("secure-mosquitto"), creds).start()
+    yield m
+    m.stop()
