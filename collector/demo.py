@@ -12,8 +12,9 @@ import threading
 import uvicorn
 
 from collector.cli import settings_from_args
+from collector.engine import resolve
 from collector.service import Collector
-from hubsense.config import ConfigError
+from hubsense.config import ConfigError, Hub, Profile, load_hubs
 from hubsense.services import Mosquitto, ServiceError, port_in_use
 
 log = logging.getLogger("hubsense.demo")
@@ -31,7 +32,8 @@ def run_demo(args: argparse.Namespace) -> int:
             return 2
         broker.start()
         settings = settings.model_copy(update={"mqtt_host": "127.0.0.1", "mqtt_port": broker.port})
-        collector = Collector.build(settings)
+        hubs = load_hubs(settings.config_paths)
+        collector = Collector.build(settings, profiles=time_compressed_profiles(hubs, args.speed))
     except (ServiceError, ConfigError) as exc:
         broker.stop()
         print(f"error: {exc}", file=sys.stderr)
@@ -51,6 +53,22 @@ def run_demo(args: argparse.Namespace) -> int:
             t.join(10)
         broker.stop()
     return 0
+
+
+def time_compressed_profiles(hubs: dict[str, Hub], speed: float) -> dict[str, dict[str, Profile]]:
+    """Zone timeouts divided by the simulation speed, so a compressed day looks like a real one."""
+    out: dict[str, dict[str, Profile]] = {}
+    for hub in hubs.values():
+        out[hub.id] = {}
+        for zone in hub.zones:
+            p = resolve(zone)
+            out[hub.id][zone.id] = Profile(
+                vacancy_timeout_s=max(p.vacancy_timeout_s / speed, 3.0),
+                door_exit_window_s=max(p.door_exit_window_s / speed, 3.0),
+                max_occupied_s=max(p.max_occupied_s / speed, 60.0),
+                stuck_after_s=max(p.stuck_after_s / speed, 600.0),
+            )
+    return out
 
 
 def _history(collector: Collector, days: int) -> None:

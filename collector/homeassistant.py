@@ -68,7 +68,8 @@ def discovery_config(hub: Hub, zone: Zone) -> dict[str, Any]:
     return {
         "name": "Occupancy",
         "unique_id": oid,
-        "object_id": oid.replace("-", "_"),
+        # HA 2025.10 replaced 'object_id' with 'default_entity_id' ('object_id' stopped working in 2026.4)
+        "default_entity_id": f"binary_sensor.{oid.replace('-', '_')}",
         "device_class": "occupancy",
         "state_topic": state_topic(hub.id, zone.id),
         "payload_on": PAYLOAD_ON,

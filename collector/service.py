@@ -10,12 +10,13 @@ import uvicorn
 from fastapi import FastAPI
 
 from collector.api.app import create_app
+from collector.homeassistant import HomeAssistantPublisher, attach_homeassistant
 from collector.ingest import Ingest
 from collector.live import LiveState
 from collector.settings import Settings
 from collector.store import open_store
 from collector.store.base import Store
-from hubsense.config import Hub, load_hubs
+from hubsense.config import Hub, Profile, load_hubs
 from hubsense.services import port_in_use
 
 log = logging.getLogger(__name__)
@@ -31,23 +32,28 @@ class Collector:
     app: FastAPI
 
     @classmethod
-    def build(cls, settings: Settings, store: Store | None = None) -> Collector:
+    def build(cls, settings: Settings, store: Store | None = None,
+              profiles: dict[str, dict[str, Profile]] | None = None) -> Collector:
+        """``profiles`` overrides zone profiles by hub and zone id (the demo shortens timeouts)."""
         hubs = load_hubs(settings.config_paths)
         store = store or open_store(settings)
-        live = LiveState(hubs, stale_factor=settings.stale_after_factor)
+        live = LiveState(hubs, profiles or {}, stale_factor=settings.stale_after_factor)
         ingest = Ingest(settings, live, store)
+        homeassistant = attach_homeassistant(settings, hubs, live, ingest)  # None unless enabled
         app = create_app(settings, store, live=live, ingest=ingest, hubs=hubs)
-        app.router.lifespan_context = _lifespan(ingest, store)
+        app.router.lifespan_context = _lifespan(ingest, store, homeassistant)
         return cls(settings, hubs, store, live, ingest, app)
 
 
-def _lifespan(ingest: Ingest, store: Store):
+def _lifespan(ingest: Ingest, store: Store, homeassistant: HomeAssistantPublisher | None = None):
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         ingest.start()
         try:
             yield
         finally:
+            if homeassistant is not None:
+                homeassistant.close()  # a clean disconnect sends no Last Will: say 'offline' first
             ingest.stop()
             store.close()
 

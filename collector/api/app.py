@@ -44,7 +44,7 @@ def create_app(
     app.state.counters = ingest.counters if ingest else IngestCounters()
     app.include_router(live_routes.router, tags=["live"])
     app.include_router(agent_routes.router, tags=["health"])
-    app.include_router(booking_routes.router, tags=["bookings"])
+    booking_routes.install_bookings(app)  # raises ValueError if the bookings setting names an unknown zone
     install_metrics(app)  # /metrics, with a registry of this app's own
     for router, tag in _optional_routers():
         app.include_router(router, tags=[tag])

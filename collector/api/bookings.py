@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from collector.api.deps import get_hub, get_settings, get_store
@@ -77,18 +77,16 @@ class LiveBookings(BaseModel):
     bookings: list[BookingOut] = Field(description="Bookings running now; no_show=true ones can be released.")
 
 
+def install_bookings(app: FastAPI) -> CalendarSources:
+    """Add the booking routes; raises ValueError at startup if ``bookings`` names an unknown zone."""
+    s: Settings = app.state.settings
+    app.state.calendar_sources = CalendarSources(s.bookings, app.state.hubs, s.bookings_refresh_s)
+    app.include_router(router, tags=["bookings"])
+    return app.state.calendar_sources
+
+
 def get_sources(request: Request) -> CalendarSources:
-    """The app's calendar sources, created on first use from the settings."""
-    state = request.app.state
-    sources = getattr(state, "calendar_sources", None)
-    if sources is None:
-        s: Settings = state.settings
-        try:
-            sources = CalendarSources(s.bookings, state.hubs, s.bookings_refresh_s)
-        except ValueError as exc:
-            raise HTTPException(500, str(exc)) from None
-        state.calendar_sources = sources
-    return sources
+    return request.app.state.calendar_sources
 
 
 CSV_COLUMNS = ["zone", "room", "booked_hours", "used_hours", "booked_used_hours", "booked_unused_hours",

@@ -79,9 +79,10 @@ class Engine:
         out: list[StateChange] = []
         received = at.timestamp()
         if online:
+            was = track.reason()
             if track.offline_at is not None and received >= track.offline_at:
                 track.offline_at = None
-            self._evidence(track, received, out)
+            self._evidence(track, received, out, was)
             return out
         was = track.reason()
         track.offline_at = received if track.offline_at is None else max(track.offline_at, received)
@@ -175,8 +176,9 @@ class Engine:
                 best, agent_best, zone_best = zone.deadline, None, zone
         return best, agent_best, zone_best
 
-    def _evidence(self, agent: AgentTrack, received: float, out: list[StateChange]) -> None:
-        was = agent.reason()
+    def _evidence(self, agent: AgentTrack, received: float, out: list[StateChange], was: str | None = "") -> None:
+        if was == "":
+            was = agent.reason()
         agent.seen(received, self._now, self.stale_factor)
         deadline = agent.deadline(self.stale_factor)
         if deadline < self._due:

@@ -18,16 +18,39 @@ from collector.stats.opening import Mask
 
 def masked_cumulative(track: Track, w: np.ndarray, mask: Mask, x: np.ndarray) -> np.ndarray:
     """Integral of the weighted step function over the mask from track start to each ``x``."""
-    m_t = mask.cum(track.t)
-    per_segment = w * np.diff(m_t)
-    c = np.concatenate(([0.0], np.cumsum(per_segment)))
-    i = np.clip(np.searchsorted(track.t, x, side="right") - 1, 0, len(w) - 1)
-    return c[i] + w[i] * (mask.cum(x) - m_t[i])
+    return Integrator(mask, x).cumulative(track, [w])[0]
 
 
 def bucket_sums(track: Track, w: np.ndarray, mask: Mask, edges: np.ndarray) -> np.ndarray:
     """Masked integral of the weighted track in each [edges[k], edges[k+1])."""
     return np.diff(masked_cumulative(track, w, mask, edges))
+
+
+class Integrator:
+    """Masked integrals of many tracks at the same edges (the mask at the edges is computed once)."""
+
+    def __init__(self, mask: Mask, edges: np.ndarray) -> None:
+        self.mask = mask
+        self.edges = edges
+        self.m_x = mask.cum(edges)
+
+    def cumulative(self, track: Track, weights: list[np.ndarray]) -> list[np.ndarray]:
+        m_t = self.mask.cum(track.t)
+        dm_t = np.diff(m_t)
+        i = np.searchsorted(track.t, self.edges, side="right") - 1
+        np.clip(i, 0, len(dm_t) - 1, out=i)
+        dm_x = self.m_x - m_t[i]
+        out = []
+        for w in weights:
+            c = np.empty(len(w) + 1)
+            c[0] = 0.0
+            np.cumsum(w * dm_t, out=c[1:])
+            out.append(c[i] + w[i] * dm_x)
+        return out
+
+    def bucket_sums(self, track: Track, luts: list[tuple[float, ...]]) -> list[np.ndarray]:
+        """Per-bucket masked seconds of the track for each state look-up table."""
+        return [np.diff(v) for v in self.cumulative(track, [track.weight(lut) for lut in luts])]
 
 
 def peak_concurrent(tracks: list[Track], state: int, mask: Mask, edges: np.ndarray) -> np.ndarray:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from collector.stats.history import OCCUPIED, History, Track
-from collector.stats.integrate import bucket_sums, peak_concurrent
+from collector.stats.integrate import Integrator, peak_concurrent
 from collector.stats.opening import Mask
 from hubsense.config import Zone, ZoneKind
 
@@ -38,8 +38,14 @@ def zone_tracks(history: History, zone: Zone) -> list[Track]:
 
 def zone_sums(history: History, zone: Zone, mask: Mask, edges: np.ndarray, peaks: bool = True) -> ZoneSums:
     tracks = zone_tracks(history, zone)
-    occ = sum(bucket_sums(t, t.weight(OCC_LUT), mask, edges) for t in tracks) / len(tracks)
-    known = sum(bucket_sums(t, t.weight(KNOWN_LUT), mask, edges) for t in tracks) / len(tracks)
+    integrator = Integrator(mask, edges)
+    occ, known = np.zeros(len(edges) - 1), np.zeros(len(edges) - 1)
+    for track in tracks:
+        o, k = integrator.bucket_sums(track, [OCC_LUT, KNOWN_LUT])
+        occ += o
+        known += k
+    occ /= len(tracks)
+    known /= len(tracks)
     peak = None
     if zone.kind is ZoneKind.DESK_AREA and peaks:
         peak = peak_concurrent(tracks, OCCUPIED, mask, edges)

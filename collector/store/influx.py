@@ -117,18 +117,21 @@ class InfluxStore:
     # --- writes --------------------------------------------------------------
 
     def add_events(self, events: Sequence[ReceivedEvent]) -> int:
-        """Write the events; returns how many were not yet stored.
+        """Write the events not stored yet; returns how many that was.
 
-        The count comes from one range query over the batch's point times before the
-        write; the write itself is idempotent either way."""
-        unique = {e.key: e for e in events}
+        One range query over the batch's point times finds the stored ones, so a
+        redelivery keeps the first receive time (as in SQLite).  Should it miss one, the
+        write is still idempotent: the point is overwritten, not duplicated."""
+        unique: dict[tuple[str, str, int], ReceivedEvent] = {}
+        for e in events:
+            unique.setdefault(e.key, e)
         if not unique:
             return 0
-        batch = list(unique.values())
         self.ensure_database()
-        existing = self._existing_keys(batch)
-        self._write([_event_line(e) for e in batch], self.raw_rp)
-        return sum(1 for k in unique if k not in existing)
+        existing = self._existing_keys(list(unique.values()))
+        new = [e for k, e in unique.items() if k not in existing]
+        self._write([_event_line(e) for e in new], self.raw_rp)
+        return len(new)
 
     def _existing_keys(self, batch: list[ReceivedEvent]) -> set[tuple[str, str, int]]:
         times = [_event_time_ns(e) for e in batch]

@@ -36,6 +36,14 @@ function deskGrid(zone) {
   return list;
 }
 
+const isDeskArea = (zone) => zone.desks.length > 0 && zone.free_desks !== null && zone.free_desks !== undefined;
+
+/** What the card shows: a desk area with a free desk is shown free. */
+function shownState(zone) {
+  if (!isDeskArea(zone) || zone.state === "unknown") return zone.state;
+  return zone.free_desks > 0 ? "free" : "occupied";
+}
+
 function cardBody(zone, index) {
   const hub = view.hub;
   const head = el("div", { class: "card-head" },
@@ -43,11 +51,13 @@ function cardBody(zone, index) {
     el("h3", { text: zone.name }),
     el("span", { class: "meta", text: zone.bookable ? `${t("seats", { n: zone.capacity })} · ${t("bookable")}`
       : t("seats", { n: zone.capacity }) }));
-  const state = el("p", { class: "state" }, stateIcon(zone.state),
-    el("span", { class: "state-text", text: t(zone.state) }));
-  const parts = [head, state];
-  if (zone.free_desks !== null && zone.free_desks !== undefined) {
-    parts.push(el("p", { class: "desks-free", text: t("desks_free", { free: zone.free_desks, total: zone.desks.length }) }));
+  const parts = [head];
+  if (isDeskArea(zone)) {
+    // A desk area is "occupied" as soon as one desk is; what members need is the free count.
+    const text = zone.state === "unknown" ? t("unknown") : t("desks_free", { free: zone.free_desks, total: zone.desks.length });
+    parts.push(el("p", { class: "state desks-free" }, stateIcon(shownState(zone)), el("span", { class: "state-text", text })));
+  } else {
+    parts.push(el("p", { class: "state" }, stateIcon(zone.state), el("span", { class: "state-text", text: t(zone.state) })));
   }
   const times = el("p", { class: "times" });
   if (zone.since) times.append(el("span", { class: "since", text: t("since", { t: sinceTime(zone.since, hub.timezone) }) }));
@@ -67,6 +77,7 @@ function renderZone(zone) {
   if (!card) return;
   const before = card.dataset.state;
   card.dataset.state = zone.state;
+  card.dataset.show = shownState(zone);
   card.replaceChildren(...cardBody(zone, view.order.indexOf(zone.id)));
   if (before && before !== zone.state && !KIOSK) {
     $("announcer").textContent = t("announce", { zone: zone.name, state: t(zone.state).toLowerCase() });

@@ -56,7 +56,7 @@ class FakeAgent:
 
     def close(self) -> None:
         # clear the retained status so later tests on the shared broker start clean
-        self.client.publish(topic(self.hub, self.agent, MessageKind.STATUS), b"", qos=1, retain=True).wait_for_publish(5)
+        self._publish(MessageKind.STATUS, b"", retain=True)
         self.client.disconnect()
         self.client.loop_stop()
 
