@@ -6,8 +6,9 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEBS := mosquitto mosquitto-clients
 TEST_DEBS := $(DEBS) influxdb chromium
+BENCH_DEBS := $(TEST_DEBS) wrk
 
-.PHONY: demo test bench lint venv debs test-debs clean
+.PHONY: demo test bench lint venv debs test-debs bench-debs clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -23,6 +24,9 @@ debs:
 test-debs:
 	@scripts/ensure-debs $(TEST_DEBS)
 
+bench-debs:
+	@scripts/ensure-debs $(BENCH_DEBS)
+
 demo: venv debs
 	$(VENV)/bin/hubsense demo
 
@@ -30,7 +34,7 @@ test: venv test-debs
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -q
 
-bench: venv test-debs
+bench: venv bench-debs
 	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
 lint: venv

@@ -32,6 +32,9 @@ from hubsense.protocol import TOPIC_ROOT, MessageKind
 
 log = logging.getLogger(__name__)
 
+STORE_SUB_ID = 1  # subscription identifiers (MQTT v5) when scaling out
+LIVE_SUB_ID = 2
+PRUNE_INTERVAL_S = 3600.0
 _TICK = object()
 _STOP = object()
 
@@ -43,6 +46,7 @@ class _Msg:
     received: datetime
     mid: int
     qos: int
+    store: bool = True  # False: a copy for the live engine only (scale-out, docs/reliability.md)
 
 
 class Ingest:
@@ -60,6 +64,8 @@ class Ingest:
         self.subscribed = threading.Event()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        self._next_prune = 0.0
+        self._pending_subacks = 1
         # Called in the writer thread after each stored batch with its changes (e.g. to publish
         # retained state topics or Home Assistant states), and after each (re)connect.
         self.change_listeners: list[Callable[[list[StateChange], datetime], None]] = []
@@ -103,6 +109,26 @@ class Ingest:
             (f"{share}{TOPIC_ROOT}/+/+/{MessageKind.HEARTBEAT.value}", 1),
         ]
 
+    def live_subscriptions(self) -> list[tuple[str, int]]:
+        """Scale-out only: plain subscriptions to every event and heartbeat, so this collector's
+        live engines see the whole hub although it stores only its share (docs/reliability.md)."""
+        if not self.settings.mqtt_share_group:
+            return []
+        return [(f"{TOPIC_ROOT}/+/+/{k.value}", 1) for k in (MessageKind.EVENT, MessageKind.HEARTBEAT)]
+
+    def _subscribe(self, client: mqtt.Client) -> None:
+        """One SUBSCRIBE per role; with a share group each carries a subscription identifier so
+        a delivery tells which role it is for (the broker sends one copy per matching role)."""
+        live = self.live_subscriptions()
+        self._pending_subacks = 2 if live else 1
+        if not live:
+            client.subscribe(self.subscriptions())
+            return
+        for sub_id, topics in ((STORE_SUB_ID, self.subscriptions()), (LIVE_SUB_ID, live)):
+            props = Properties(PacketTypes.SUBSCRIBE)
+            props.SubscriptionIdentifier = sub_id
+            client.subscribe(topics, properties=props)
+
     def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
         if reason_code.is_failure:
             log.error("MQTT connection refused: %s", reason_code)
@@ -110,7 +136,7 @@ class Ingest:
         log.info("connected to MQTT %s:%s (session present: %s)", self.settings.mqtt_host,
                  self.settings.mqtt_port, flags.session_present)
         self.connected.set()
-        client.subscribe(self.subscriptions())
+        self._subscribe(client)
         for listener in self.connect_listeners:
             listener(client)
 
@@ -118,7 +144,9 @@ class Ingest:
         failed = [rc for rc in reason_codes if rc.is_failure]
         if failed:
             log.error("MQTT subscription refused: %s", failed)
-        self.subscribed.set()
+        self._pending_subacks -= 1
+        if self._pending_subacks <= 0:
+            self.subscribed.set()
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
         self.connected.clear()
@@ -127,7 +155,9 @@ class Ingest:
             log.warning("MQTT connection lost (%s); reconnecting", reason_code)
 
     def _on_message(self, client, userdata, message: mqtt.MQTTMessage) -> None:
-        self.queue.put(_Msg(message.topic, message.payload, datetime.now(UTC), message.mid, message.qos))
+        sub_ids = getattr(message.properties, "SubscriptionIdentifier", None) or ()
+        store = LIVE_SUB_ID not in sub_ids or STORE_SUB_ID in sub_ids
+        self.queue.put(_Msg(message.topic, message.payload, datetime.now(UTC), message.mid, message.qos, store))
 
     # -- lifecycle -----------------------------------------------------------
 
@@ -194,10 +224,11 @@ class Ingest:
             if m is _TICK:
                 tick = True
             else:
-                self.handler.handle(m.topic, m.payload, m.received, out)
+                self.handler.handle(m.topic, m.payload, m.received, out, store=m.store)
         now = datetime.now(UTC)
         if tick:
             out.changes.extend(self.live.advance(now))
+            self._maybe_prune(now)
         started = time.perf_counter()
         self._store(out)
         if self.store_observers and (out.events or out.changes or out.health):
@@ -211,6 +242,19 @@ class Ingest:
         for m in batch:
             if m is not _TICK and m.qos:
                 self.client.ack(m.mid, m.qos)
+
+    def _maybe_prune(self, now: datetime) -> None:
+        """Apply the store's retention once an hour, from the writer thread (the only writer)."""
+        if time.monotonic() < self._next_prune:
+            return
+        self._next_prune = time.monotonic() + PRUNE_INTERVAL_S
+        try:
+            removed = self.store.prune(now)
+        except Exception:
+            log.exception("applying retention failed; will retry in an hour")
+            return
+        if any(removed.values()):
+            log.info("retention removed %s", removed)
 
     def _store(self, out: Outcome) -> None:
         if out.events:
