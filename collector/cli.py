@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import sys
 from datetime import datetime
 from pathlib import Path
 
 from collector.settings import Settings
 from hubsense.config import ConfigError
+from hubsense.logs import setup_logging
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -42,6 +42,7 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--host", default=None, help="HTTP listen address")
     p.add_argument("--port", type=int, default=None, help="HTTP port (default 8000)")
     p.add_argument("--log-level", default="INFO")
+    p.add_argument("--log-json", action="store_true", help="log one JSON object per line (journald, Loki)")
 
 
 def settings_from_args(args: argparse.Namespace, **extra) -> Settings:
@@ -61,14 +62,14 @@ def settings_from_args(args: argparse.Namespace, **extra) -> Settings:
     return Settings(**overrides)
 
 
-def _logging(level: str) -> None:
-    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+def _logging(level: str, json_lines: bool = False) -> None:
+    setup_logging(level, json=json_lines)
 
 
 def _run_collector(args: argparse.Namespace) -> int:
     from collector.service import PortInUse, serve
 
-    _logging(args.log_level)
+    _logging(args.log_level, args.log_json)
     try:
         settings = settings_from_args(args)
         settings.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
@@ -85,7 +86,7 @@ def _run_collector(args: argparse.Namespace) -> int:
 def _run_demo(args: argparse.Namespace) -> int:
     from collector.demo import run_demo
 
-    _logging(args.log_level)
+    _logging(args.log_level, args.log_json)
     return run_demo(args)
 
 

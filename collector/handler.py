@@ -74,8 +74,14 @@ class MessageHandler:
             for agent in hub.agents
         }
 
-    def handle(self, topic: str, payload: bytes, received: datetime, out: Outcome) -> bool:
-        """Process one message into ``out``; returns False if it was rejected."""
+    def handle(self, topic: str, payload: bytes, received: datetime, out: Outcome, store: bool = True) -> bool:
+        """Process one message into ``out``; returns False if it was rejected.
+
+        ``store=False``: a scale-out copy for the live engine only (another collector stores it and
+        counts it): the engine sees it, but no event or health record is added and nothing counted.
+        """
+        if not store:
+            return self._mirror(topic, payload, received, out)
         self.counters.received += 1
         try:
             msg = parse_message(topic, payload)
@@ -90,6 +96,17 @@ class MessageHandler:
             log.exception("internal error handling a message on %r", topic[:200])
             return False
         self.counters.accepted += 1
+        return True
+
+    def _mirror(self, topic: str, payload: bytes, received: datetime, out: Outcome) -> bool:
+        try:
+            msg = parse_message(topic, payload)
+            self._check_known(msg)
+            scratch = Outcome()
+            self._apply(msg, received, scratch)
+        except Exception:  # rejected (or a bug): the storing collector counts it
+            return False
+        out.changes.extend(scratch.changes)
         return True
 
     def _check_known(self, msg: SensorEvent | AgentStatus | Heartbeat) -> None:

@@ -1,12 +1,16 @@
 """Home Assistant MQTT discovery: one ``occupancy`` binary_sensor per zone.
 
-Topics (all retained, QoS 1), published with the collector's own MQTT client:
+Topics (all retained, QoS 1), published with the collector's own MQTT client and
+inside what ``hubsense provision``'s ACL lets the collector write
+(``hubsense/{hub}/_collector/#`` and ``homeassistant/#``):
 
 * ``{prefix}/binary_sensor/hubsense_{hub}_{zone}/config``: the discovery config;
-* ``hubsense/{hub}/_state/{zone}``: ``ON`` (occupied) / ``OFF`` (free);
-* ``hubsense/{hub}/_attr/{zone}``: JSON attributes (state, since, reason, free_desks, ...);
-* ``hubsense/{hub}/_avail/{zone}``: ``online`` while the zone's state is known, else ``offline``;
-* ``hubsense/_collector/status``: ``online``, with an ``offline`` Last Will.
+* ``hubsense/{hub}/_collector/{zone}/state``: ``ON`` (occupied) / ``OFF`` (free);
+* ``hubsense/{hub}/_collector/{zone}/attributes``: JSON (state, since, reason, free_desks, ...);
+* ``hubsense/{hub}/_collector/{zone}/availability``: ``online`` while the zone's state is known;
+* ``{prefix}/hubsense/status``: ``online`` while the collector runs, ``offline`` as its Last Will.
+
+Five-level topics never match the collector's own ``hubsense/+/+/{kind}`` subscriptions.
 
 Availability decision: each entity lists the collector's status topic and its
 zone's availability topic with ``availability_mode: all``.  The zone topic
@@ -36,7 +40,6 @@ from hubsense.protocol import TOPIC_ROOT
 
 log = logging.getLogger(__name__)
 
-COLLECTOR_STATUS_TOPIC = f"{TOPIC_ROOT}/_collector/status"
 ONLINE, OFFLINE = "online", "offline"
 PAYLOAD_ON, PAYLOAD_OFF = "ON", "OFF"
 ORIGIN = {"name": "hubsense", "sw_version": "0.1.0", "support_url": "https://github.com/hubsense/hubsense"}
@@ -47,22 +50,26 @@ def object_id(hub: str, zone: str) -> str:
 
 
 def state_topic(hub: str, zone: str) -> str:
-    return f"{TOPIC_ROOT}/{hub}/_state/{zone}"
+    return f"{TOPIC_ROOT}/{hub}/_collector/{zone}/state"
 
 
 def attributes_topic(hub: str, zone: str) -> str:
-    return f"{TOPIC_ROOT}/{hub}/_attr/{zone}"
+    return f"{TOPIC_ROOT}/{hub}/_collector/{zone}/attributes"
 
 
 def availability_topic(hub: str, zone: str) -> str:
-    return f"{TOPIC_ROOT}/{hub}/_avail/{zone}"
+    return f"{TOPIC_ROOT}/{hub}/_collector/{zone}/availability"
+
+
+def collector_status_topic(prefix: str) -> str:
+    return f"{prefix}/hubsense/status"
 
 
 def config_topic(prefix: str, hub: str, zone: str) -> str:
     return f"{prefix}/binary_sensor/{object_id(hub, zone)}/config"
 
 
-def discovery_config(hub: Hub, zone: Zone) -> dict[str, Any]:
+def discovery_config(hub: Hub, zone: Zone, prefix: str = "homeassistant") -> dict[str, Any]:
     """The discovery payload of one zone (Home Assistant's documented MQTT binary_sensor keys)."""
     oid = object_id(hub.id, zone.id)
     return {
@@ -76,7 +83,8 @@ def discovery_config(hub: Hub, zone: Zone) -> dict[str, Any]:
         "payload_off": PAYLOAD_OFF,
         "json_attributes_topic": attributes_topic(hub.id, zone.id),
         "availability": [
-            {"topic": COLLECTOR_STATUS_TOPIC, "payload_available": ONLINE, "payload_not_available": OFFLINE},
+            {"topic": collector_status_topic(prefix), "payload_available": ONLINE,
+             "payload_not_available": OFFLINE},
             {"topic": availability_topic(hub.id, zone.id), "payload_available": ONLINE,
              "payload_not_available": OFFLINE},
         ],
@@ -123,6 +131,7 @@ class HomeAssistantPublisher:
         self.hubs = hubs
         self.live = live
         self.prefix = prefix
+        self.status_topic = collector_status_topic(prefix)
         self.client: mqtt.Client | None = None
         self._last: dict[str, str] = {}  # topic -> payload last published (this connection)
         self._lock = threading.Lock()
@@ -130,14 +139,14 @@ class HomeAssistantPublisher:
     def attach(self, ingest) -> HomeAssistantPublisher:
         """Hook into an :class:`collector.ingest.Ingest` before it starts (sets the Last Will)."""
         self.client = ingest.client
-        self.client.will_set(COLLECTOR_STATUS_TOPIC, OFFLINE, qos=1, retain=True)
+        self.client.will_set(self.status_topic, OFFLINE, qos=1, retain=True)
         ingest.connect_listeners.append(self.on_connect)
         ingest.change_listeners.append(self.on_changes)
         return self
 
     def discovery(self) -> list[tuple[str, str]]:
-        return [(config_topic(self.prefix, hub.id, zone.id), json.dumps(discovery_config(hub, zone),
-                                                                         ensure_ascii=False))
+        return [(config_topic(self.prefix, hub.id, zone.id),
+                 json.dumps(discovery_config(hub, zone, self.prefix), ensure_ascii=False))
                 for hub in self.hubs.values() for zone in hub.zones]
 
     def on_connect(self, client: mqtt.Client) -> None:
@@ -146,7 +155,7 @@ class HomeAssistantPublisher:
             self._last.clear()
         for topic, payload in self.discovery():
             client.publish(topic, payload, qos=1, retain=True)
-        client.publish(COLLECTOR_STATUS_TOPIC, ONLINE, qos=1, retain=True)
+        client.publish(self.status_topic, ONLINE, qos=1, retain=True)
         self._publish_views(client, ((hub, None) for hub in self.hubs), datetime.now(UTC))
 
     def on_changes(self, changes: list[StateChange], now: datetime) -> None:
@@ -181,7 +190,7 @@ class HomeAssistantPublisher:
         """Mark the collector offline before a clean disconnect (a clean disconnect sends no Will)."""
         if self.client is None or not self.client.is_connected():
             return
-        info = self.client.publish(COLLECTOR_STATUS_TOPIC, OFFLINE, qos=1, retain=True)
+        info = self.client.publish(self.status_topic, OFFLINE, qos=1, retain=True)
         try:
             info.wait_for_publish(timeout)
         except (RuntimeError, ValueError) as exc:

@@ -16,7 +16,7 @@ from collector.live import LiveState
 from collector.settings import Settings
 from collector.store import open_store
 from collector.store.base import Store
-from hubsense.config import Hub, Profile, load_hubs
+from hubsense.config import ConfigError, Hub, Profile, load_hubs
 from hubsense.services import port_in_use
 
 log = logging.getLogger(__name__)
@@ -64,8 +64,17 @@ class PortInUse(RuntimeError):
     pass
 
 
+def refuse_insecure_production(settings: Settings) -> None:
+    """In production mode, empty or default secrets are a configuration error (exit status 2)."""
+    from collector.auth import production_problems
+
+    if settings.production and (problems := production_problems(settings)):
+        raise ConfigError([f"production mode: {p}" for p in problems])
+
+
 def serve(settings: Settings) -> None:
     """Run the collector until interrupted."""
+    refuse_insecure_production(settings)
     if port_in_use(settings.http_port, settings.http_host):
         raise PortInUse(
             f"port {settings.http_port} on {settings.http_host} is already in use: stop what runs there "

@@ -39,15 +39,16 @@ class Settings(BaseSettings):
     )
     store: Literal["sqlite", "influxdb"] = Field("sqlite", description="Storage backend.")
     sqlite_path: Path = Field(Path("var/hubsense.sqlite3"), description="SQLite database file.")
-    events_retention_days: float | None = Field(
-        90, gt=0, description="Keep raw sensor events this many days (None: forever). SQLite: applied by "
+    events_retention_days: float = Field(
+        90, ge=0, description="Keep raw sensor events this many days (0: forever). SQLite: applied by "
         "the periodic prune; InfluxDB: duration of the raw-events retention policy."
     )
-    changes_retention_days: float | None = Field(
-        3650, gt=0, description="Keep zone / desk state changes this many days (None: forever)."
+    changes_retention_days: float = Field(
+        3650, ge=0, description="Keep zone / desk state changes this many days (0: forever)."
     )
-    health_retention_days: float | None = Field(
-        30, gt=0, description="Keep agent health records this many days (each agent's newest is always kept)."
+    health_retention_days: float = Field(
+        30, ge=0, description="Keep agent health records this many days (0: forever; each agent's newest "
+        "record is always kept)."
     )
     prune_interval_s: float = Field(3600, gt=0, description="Seconds between retention prunes.")
     influx_url: str = Field("http://127.0.0.1:8086", description="InfluxDB base URL (v1 HTTP API).")

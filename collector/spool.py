@@ -3,7 +3,7 @@
 :class:`SpooledStore` implements :class:`~collector.store.base.Store`.  A write the
 inner store refuses with :class:`~collector.store.base.StoreUnavailable` goes to a
 SQLite FIFO file instead, and is replayed in order, before any newer write, once the
-inner store answers again (on the next write or by a background drainer thread).
+inner store answers again (by a background drainer thread, or on a later write).
 The inner store is idempotent, so a write that reached it although the call failed
 (lost response) is harmless when replayed: every record ends up stored once.
 
@@ -136,9 +136,12 @@ class Spool:
 class SpooledStore:
     """A :class:`Store` that spools writes while ``inner`` is unavailable.
 
-    ``retry_s``: after a failure, the inner store is not tried again for this long
-    (writes go straight to the spool).  ``drain_interval_s``: period of the background
-    drainer (None: replay only on writes and :meth:`drain`).
+    Locks: ``_write_lock`` orders writers (a direct write to ``inner`` happens only while
+    the spool is empty); ``_spool_lock`` guards the spool file and is held only briefly;
+    ``_drain_lock`` lets one replay run at a time.  With the background drainer
+    (``drain_interval_s``), a write never waits for a down store once the first failure
+    is seen: it goes to the spool and the drainer retries every ``retry_s``.  Without
+    it, writes replay the spool themselves when ``retry_s`` has passed.
     """
 
     def __init__(
@@ -160,7 +163,9 @@ class SpooledStore:
         self.drain_batch = drain_batch
         self.last_error: str | None = None
         self._next_try = 0.0
-        self._lock = threading.RLock()
+        self._write_lock = threading.Lock()
+        self._spool_lock = threading.Lock()
+        self._drain_lock = threading.Lock()
         self._stop = threading.Event()
         self._drainer: threading.Thread | None = None
         self._update_high_water()
@@ -192,55 +197,57 @@ class SpooledStore:
     def _write(self, kind: str, records: Sequence[Any], write: Callable[[Any], Any]) -> Any:
         if not records:
             return 0
-        with self._lock:
-            if self.spool.depth and self._retry_due():
-                self._drain_locked()
+        with self._write_lock:
+            if self.spool.depth and self._drainer is None and self._retry_due():
+                self._drain()
             if not self.spool.depth and self._retry_due():
                 try:
                     return write(records)
                 except StoreUnavailable as exc:
                     self._failed(exc)
-            self.spool.append(kind, records)
-            self._update_high_water()
+            with self._spool_lock:
+                self.spool.append(kind, records)
+                self._update_high_water()
             return _SPOOLED
 
     # --- replay --------------------------------------------------------------
 
     def drain(self) -> int:
         """Replay spooled records now (ignoring the retry delay); returns how many remain."""
-        with self._lock:
-            self._next_try = 0.0
-            self._drain_locked()
-            return self.spool.depth
+        self._next_try = 0.0
+        self._drain()
+        return self.spool.depth
 
-    def _drain_locked(self) -> None:
+    def _drain(self) -> None:
+        """Replay the spool head first, in order, until it is empty or the store fails."""
         writers = {"event": self.inner.add_events, "change": self.inner.add_changes,
                    "health": self.inner.add_health}
-        while self.spool.depth:
-            entries = self.spool.head(self.drain_batch)
-            for kind, last_id, records in _runs(entries):
-                try:
-                    writers[kind](records)
-                except StoreUnavailable as exc:
-                    self._failed(exc)
-                    self._update_high_water()
-                    return
-                except Exception as exc:  # bad data: keep it, but stop it blocking the queue
-                    log.exception("spooled %s records rejected by the store; moved to the dead table", kind)
-                    self.spool.bury_through(last_id, repr(exc))
-                    continue
-                self.spool.remove_through(last_id)
-        if self.last_error is not None:
-            log.info("store is back; spool drained")
-        self.last_error = None
-        self._update_high_water()
+        with self._drain_lock:
+            while self.spool.depth and not self._stop.is_set():
+                with self._spool_lock:
+                    entries = self.spool.head(self.drain_batch)
+                for kind, last_id, records in _runs(entries):
+                    try:
+                        writers[kind](records)
+                    except StoreUnavailable as exc:
+                        self._failed(exc)
+                        return
+                    except Exception as exc:  # bad data: keep it, but stop it blocking the queue
+                        log.exception("spooled %s records rejected by the store; moved to the dead table", kind)
+                        with self._spool_lock:
+                            self.spool.bury_through(last_id, repr(exc))
+                        continue
+                    with self._spool_lock:
+                        self.spool.remove_through(last_id)
+                        self._update_high_water()
+            if self.last_error is not None and not self.spool.depth:
+                log.info("store is back; spool drained")
+                self.last_error = None
 
     def _drain_loop(self, interval: float) -> None:
         while not self._stop.wait(interval):
             if self.spool.depth and self._retry_due():
-                with self._lock:
-                    if not self._stop.is_set():
-                        self._drain_locked()
+                self._drain()
 
     def _retry_due(self) -> bool:
         return time.monotonic() >= self._next_try
@@ -287,7 +294,7 @@ class SpooledStore:
         self._stop.set()
         if self._drainer is not None:
             self._drainer.join()
-        with self._lock:
+        with self._write_lock, self._drain_lock, self._spool_lock:
             self.spool.close()
             self.inner.close()
 

@@ -5,20 +5,26 @@ Threads:
 * gpiozero's threads call :meth:`Agent._on_change`, which numbers the event and
   writes it to the on-disk queue (nothing else, so a slow broker never blocks
   sensing);
-* one network thread owns the paho client: it runs ``client.loop()``, connects
-  and reconnects with exponential backoff, hands queued events to paho (at
-  most ``WINDOW`` unacknowledged at a time), deletes them from the queue on
-  PUBACK, and publishes status and heartbeats.
+* one network thread owns the paho client, driving it through paho's
+  external-loop API (``select`` on its socket plus a wake-up socket pair, then
+  ``loop_read``/``loop_write``/``loop_misc``): it connects and reconnects with
+  exponential backoff, hands queued events to paho (at most ``WINDOW``
+  unacknowledged at a time), deletes them from the queue on PUBACK, and
+  publishes status and heartbeats.  A sensor change wakes it at once; idle,
+  it wakes once a second (keepalive bookkeeping), which keeps idle CPU low.
 
 Ordering: paho resends its unacknowledged messages itself after a reconnect,
-from inside the CONNACK handling; new events are handed over only after
-``loop()`` returns, so they always follow the resent (older) ones.
+from inside the CONNACK handling; new events are handed over only after that
+read returns, so they always follow the resent (older) ones.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import secrets
+import select
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -45,7 +51,7 @@ from hubsense.protocol import (
 
 log = logging.getLogger(__name__)
 
-TICK_S = 0.1  # network loop period: the longest a new event waits before it is handed to paho
+IDLE_WAKE_S = 1.0  # longest select() timeout: paho's keepalive bookkeeping runs at least this often
 WINDOW = 100  # events handed to paho and not yet acknowledged
 STOP_TIMEOUT_S = 3.0
 
@@ -84,6 +90,9 @@ class Agent:
         self._next_heartbeat = 0.0
         self._started = time.monotonic()
         self._thread: threading.Thread | None = None
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._wake_r.setblocking(False)
+        self._wake_w.setblocking(False)
         self.queue: EventQueue | None = None
         self.sensors: SensorBank | None = None
         self._client = self._make_client()
@@ -106,7 +115,8 @@ class Agent:
     def start(self) -> Agent:
         s = self.settings
         self.queue = EventQueue(s.resolved_queue_path(self.hub.id, self.id), s.queue_max_events)
-        self.sensors = SensorBank(self.config.sensors, self._on_change, self.pin_factory, s.door_bounce_s)
+        self.sensors = SensorBank(self.config.sensors, self._on_change, self.pin_factory, s.door_bounce_s,
+                                  s.pir_sample_hz)
         try:
             self.sensors.open()
         except BaseException:
@@ -125,12 +135,15 @@ class Agent:
         Events still unacknowledged stay in the queue for the next start.
         """
         self._stopping.set()
+        self._wake()
         if self._thread is not None:
             self._thread.join(2 * STOP_TIMEOUT_S + 2)
             self._thread = None
         if self.sensors is not None:
             self.sensors.close()
             self.sensors = None
+        self._wake_r.close()
+        self._wake_w.close()
         if self.queue is not None:
             self.queue.close()
             self.queue = None
@@ -157,6 +170,7 @@ class Agent:
                 state=state, ts=self.clock(), seq=self._seq,
             )
             queue.put(self.boot, self._seq, self._topics[MessageKind.EVENT], encode(event))
+        self._wake()
         log.debug("%s %s -> %s (seq %d)", self.id, sensor.id, state.value, event.seq)
 
     # -- MQTT client ---------------------------------------------------------------------
@@ -223,8 +237,7 @@ class Agent:
                 self._stopping.wait(delay)
                 delay = min(delay * 2, s.reconnect_max_s)
                 continue
-            rc = self._client.loop(timeout=TICK_S)
-            if rc != mqtt.MQTT_ERR_SUCCESS:
+            if not self._io(self._idle_timeout()):
                 self._connected.clear()
                 self._stopping.wait(delay)
                 delay = min(delay * 2, s.reconnect_max_s)
@@ -239,6 +252,39 @@ class Agent:
             self._shutdown()
         except Exception:
             log.exception("agent %s: error while stopping", self.id)
+
+    def _wake(self) -> None:
+        with contextlib.suppress(OSError):  # buffer full (a wake-up is pending anyway) or closed
+            self._wake_w.send(b"\0")
+
+    def _idle_timeout(self) -> float:
+        if not self._connected.is_set():
+            return min(IDLE_WAKE_S, 0.1)  # CONNACK pending
+        return max(0.0, min(IDLE_WAKE_S, self._next_heartbeat - time.monotonic()))
+
+    def _io(self, timeout: float) -> bool:
+        """One round of paho's external loop; False when the connection is gone."""
+        client, ok = self._client, mqtt.MQTT_ERR_SUCCESS
+        sock = client.socket()
+        if sock is None:
+            return False
+        pending = sock.pending() if hasattr(sock, "pending") else 0  # TLS bytes already buffered
+        wlist = [sock] if client.want_write() else []
+        try:
+            readable, _, _ = select.select([sock, self._wake_r], wlist, [], 0.0 if pending else timeout)
+        except (OSError, TypeError, ValueError):
+            return False
+        if self._wake_r in readable:
+            with contextlib.suppress(OSError):
+                self._wake_r.recv(4096)
+        rc = ok
+        if sock in readable or pending:
+            rc = client.loop_read()
+        if rc == ok and client.socket() is not None and client.want_write():
+            rc = client.loop_write()
+        if rc == ok and client.socket() is not None:
+            rc = client.loop_misc()
+        return rc == ok and client.socket() is not None
 
     def _open_connection(self) -> bool:
         s = self.settings
@@ -310,7 +356,7 @@ class Agent:
             self._service()
             if not self._in_flight and self.queue.pending <= 0:
                 break
-            self._client.loop(timeout=0.05)
+            self._io(0.05)
 
     def _shutdown(self) -> None:
         client = self._client
@@ -322,10 +368,10 @@ class Agent:
             self._status_mids.add(info.mid)
             deadline = time.monotonic() + STOP_TIMEOUT_S
             while info.mid in self._status_mids and self._connected.is_set() and time.monotonic() < deadline:
-                client.loop(timeout=0.05)
+                self._io(0.05)
         if client.socket() is not None:
             client.disconnect()
-            client.loop(timeout=0.05)
+            self._io(0.05)
         self._connected.clear()
         if self._acked and self.queue is not None:
             self.queue.ack(self._acked)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import signal
 import socket
@@ -15,7 +14,9 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from edge.settings import PIN_FACTORIES, AgentSettings
+from edge.systemd import notifier
 from hubsense.config import DEFAULT_CONFIG_DIR, Agent, ConfigError, Hub, load_hubs
+from hubsense.logs import setup_logging
 
 EXIT_USAGE = 2
 
@@ -52,12 +53,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=None, help="--simulate: random seed")
     p.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
     p.add_argument("-v", "--verbose", action="store_true", help="log every event")
+    p.add_argument("--log-json", action="store_true", help="log one JSON object per line (journald, Loki)")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    setup_logging("DEBUG" if args.verbose else "INFO", json=args.log_json)
     try:
         hubs = load_hubs([args.config])
     except ConfigError as exc:
@@ -170,6 +171,7 @@ def _run_agent(hub: Hub, agent_id: str, settings: AgentSettings, duration: float
         agent.start()
     except Exception as exc:
         raise UsageError(f"cannot open the sensors of agent {agent_id}: {exc}") from None
+    notifier().ready(f"agent {agent_id}: sensors open")  # systemd Type=notify (no-op elsewhere)
     deadline = None if duration is None else time.monotonic() + duration
     try:
         if not agent.wait_connected(1.0):
@@ -182,6 +184,7 @@ def _run_agent(hub: Hub, agent_id: str, settings: AgentSettings, duration: float
                 print(f"warning: {agent.last_error}", file=sys.stderr, flush=True)
         stop.wait(None if deadline is None else max(0.0, deadline - time.monotonic()))
     finally:
+        notifier().stopping()
         agent.stop()
     return 0
 

@@ -68,11 +68,13 @@ def state_of(sensor: Sensor, active: bool) -> SensorState:
     return on if active else off
 
 
-def make_device(sensor: Sensor, pin_factory: Factory | None, door_bounce_s: float | None = 0.05):
+def make_device(sensor: Sensor, pin_factory: Factory | None, door_bounce_s: float | None = 0.05,
+                pir_sample_hz: float = 5.0):
     pull_up = sensor.effective_pull_up
     active_state = sensor.active_high if pull_up is None else None
     if sensor.kind is SensorKind.PIR:
-        return MotionSensor(sensor.pin, pull_up=pull_up, active_state=active_state, pin_factory=pin_factory)
+        return MotionSensor(sensor.pin, pull_up=pull_up, active_state=active_state, sample_rate=pir_sample_hz,
+                            pin_factory=pin_factory)
     return DigitalInputDevice(
         sensor.pin, pull_up=pull_up, active_state=active_state, bounce_time=door_bounce_s or None,
         pin_factory=pin_factory,
@@ -91,12 +93,13 @@ class SensorBank:
     listener: Listener
     pin_factory: Factory | None = None
     door_bounce_s: float | None = 0.05
+    pir_sample_hz: float = 5.0
     devices: dict[str, object] = field(default_factory=dict, init=False)
 
     def open(self, ready_timeout: float = 2.0) -> SensorBank:
         try:
             for sensor in self.sensors:
-                device = make_device(sensor, self.pin_factory, self.door_bounce_s)
+                device = make_device(sensor, self.pin_factory, self.door_bounce_s, self.pir_sample_hz)
                 self.devices[sensor.id] = device
                 on, off = _STATES[sensor.kind]
                 device.when_activated = self._callback(sensor, on)

@@ -113,8 +113,12 @@ class HubSimulation:
                 drive(factory, sensor, SensorState.CLOSED)
 
     def stop(self) -> None:
-        for agent in self.agents:
-            agent.stop()
+        """Stop all agents at once (each waits for its broker's last acknowledgements)."""
+        threads = [threading.Thread(target=a.stop, name=f"stop-{a.id}") for a in self.agents]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
 
     def apply(self, change: Change) -> None:
         target = self.pins.get(change.sensor)
@@ -129,11 +133,12 @@ class HubSimulation:
             local = sim.now().astimezone(self.hub.tz)
             day, midnight = local.date(), day_start(self.hub, local.date())
             plan = plan_day(self.hub, day, self.rng, self.timing)
-            for change in plan:
-                at = midnight + timedelta(seconds=change.at)
-                wait = (at - sim.now()).total_seconds() / self.speed
-                if wait < -1 and change.at < (local - midnight).total_seconds():
-                    continue  # before the simulation's start
+            elapsed = (local - midnight).total_seconds()
+            past = [c for c in plan if c.at < elapsed]
+            for change in {c.sensor: c for c in past}.values():  # the state each sensor is in by now
+                self.apply(change)
+            for change in plan[len(past):]:
+                wait = (midnight + timedelta(seconds=change.at) - sim.now()).total_seconds() / self.speed
                 if wait > 0 and stop.wait(wait):
                     return
                 self.apply(change)

@@ -40,19 +40,27 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(out, ensure_ascii=False, default=str)
 
 
-def setup_logging(level: str = "INFO", json: bool = False, stream: IO[str] | None = None) -> logging.Handler:
-    """Configure the root logger with one stderr handler (replacing earlier ones); returns the handler.
+def setup_logging(level: str = "INFO", json: bool = False, stream: IO[str] | None = None,
+                  force: bool = False) -> logging.Handler | None:
+    """Configure the root logger with one stderr handler; returns it (None if nothing was done).
 
-    ``level`` is a level name (case-insensitive), e.g. ``"info"``; an unknown name raises ValueError.
+    Like :func:`logging.basicConfig`, a root logger that already has handlers installed by
+    someone else (an embedding application, pytest's log capture) is left alone unless
+    ``force``; a handler from an earlier call is always replaced.  ``level`` is a level
+    name (case-insensitive), e.g. ``"info"``; an unknown name raises ValueError.
     """
     numeric = logging.getLevelName(level.upper())
     if not isinstance(numeric, int):
         raise ValueError(f"unknown log level {level!r}")
-    handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
-    handler.setFormatter(JsonFormatter() if json else logging.Formatter(TEXT_FORMAT))
     root = logging.getLogger()
+    foreign = [h for h in root.handlers if not getattr(h, "_hubsense", False)]
+    if foreign and not force:
+        return None
     for old in list(root.handlers):
         root.removeHandler(old)
+    handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
+    handler.setFormatter(JsonFormatter() if json else logging.Formatter(TEXT_FORMAT))
+    handler._hubsense = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(numeric)
     return handler

@@ -29,6 +29,8 @@ def free_port() -> int:
 
 def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
     with socket.socket() as s:
+        # as servers bind: connections in TIME_WAIT (e.g. after a restart) do not count
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind((host, port))
         except OSError:

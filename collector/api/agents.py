@@ -30,6 +30,8 @@ class AgentOut(BaseModel):
     last_seen_age_s: float | None = Field(description="Seconds since last_seen, at response time.")
     heartbeat_interval_s: float = Field(description="Heartbeat interval the agent announced.")
     clock_offset_s: float | None = Field(description="Agent clock minus collector clock, seconds.")
+    clock_skewed: bool = Field(False, description="The agent's clock is off by more than the bound "
+                               "(docs/reliability.md): its events are placed by receive time.")
     queue_depth: int | None = Field(description="Events waiting in the agent's store-and-forward queue "
                                     "(newest stored health record).")
     dropped: int | None = Field(description="Events the agent dropped because its queue was full.")
@@ -61,6 +63,7 @@ def list_agents(request: Request, hub: Hub = Depends(get_hub), store: Store = De
             last_seen=last_seen, last_heartbeat=h.get("last_heartbeat"),
             last_seen_age_s=(now - last_seen).total_seconds() if last_seen else None,
             heartbeat_interval_s=h.get("heartbeat_interval_s", 0.0), clock_offset_s=h.get("clock_offset_s"),
+            clock_skewed=bool(h.get("clock_skewed")),
             queue_depth=rec.queue_depth if rec else None, dropped=rec.dropped if rec else None,
             zones=h.get("zones", sorted({s.zone for s in agent.sensors})), sensors=h.get("sensors", {}),
             stuck_sensors=h.get("stuck_sensors", []),

@@ -2,8 +2,8 @@
 
 * :func:`guard` is one app-wide dependency: it decides from the matched route
   which role a request needs (public, live view, manager) and checks the token.
-  Routes are manager-only unless listed as public or tagged ``live``, so a new
-  route is locked by default; any ``format=csv`` export needs a manager.
+  Paths are manager-only unless listed as public or matched by :data:`LIVE_PATH`,
+  so a new route is locked by default; any ``format=csv`` export needs a manager.
 * :class:`SecurityMiddleware` adds security headers to every response, limits
   request bodies (413) and turns unhandled exceptions into a bare 500.
 * :func:`install_security` wires both (and CORS, when configured) into an app.
@@ -16,8 +16,10 @@ which ``/?token=…`` sets so a kiosk needs the token in its URL only once.
 from __future__ import annotations
 
 import logging
+import re
 from datetime import UTC, date, datetime, time
 from enum import StrEnum
+from functools import lru_cache
 
 import anyio
 from fastapi import FastAPI, HTTPException, Request
@@ -38,7 +40,9 @@ class Access(StrEnum):
 
 
 PUBLIC_PATHS = frozenset({"/healthz"})
-LIVE_PATHS = frozenset({"/"})  # the dashboard page; API live routes are tagged "live"
+# The member live view: dashboard page, hubs, zones (and desks), the SSE stream.  Matched on the URL path
+# (ids cannot contain '/'), so it does not depend on how routers are included.
+LIVE_PATH = re.compile(r"^/$|^/api/stream$|^/api/hubs(/[^/]+(/(zones|desks)(/[^/]+)?)?)?$")
 MANAGER_SEGMENTS = frozenset({"utilisation", "heatmap", "sessions", "forecast", "agents", "export", "exports"})
 COOKIE = "hubsense_token"
 COOKIE_MAX_AGE_S = 400 * 86400
@@ -46,13 +50,14 @@ _SET_COOKIE_KEY = "hubsense_set_cookie"
 _SCRYPT_SLOTS = anyio.CapacityLimiter(2)  # scrypt needs 16 MiB and ~50 ms: never many at once
 
 
-def required_access(route_path: str, tags: list[str], query_format: str | None) -> Access:
-    """Which role a route needs; anything not known to be public or live is manager-only."""
-    if route_path in PUBLIC_PATHS:
+@lru_cache(maxsize=4096)
+def required_access(path: str, query_format: str | None) -> Access:
+    """Which role a request needs; anything not known to be public or live is manager-only."""
+    if path in PUBLIC_PATHS:
         return Access.PUBLIC
-    if query_format == "csv" or MANAGER_SEGMENTS.intersection(route_path.split("/")):
+    if query_format == "csv" or MANAGER_SEGMENTS.intersection(path.split("/")):
         return Access.MANAGER
-    if route_path in LIVE_PATHS or "live" in tags:
+    if LIVE_PATH.match(path):
         return Access.LIVE
     return Access.MANAGER
 
@@ -65,11 +70,11 @@ def get_token_store(app: FastAPI) -> TokenStore:
 
 
 def _bearer(request: Request) -> str | None:
-    value = request.headers.get("authorization")
-    if not value:
-        return None
-    scheme, _, token = value.partition(" ")
-    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+    for name, raw in request.scope["headers"]:
+        if name == b"authorization":
+            scheme, _, token = raw.decode("latin-1").partition(" ")
+            return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+    return None
 
 
 def _unauthorized(detail: str) -> HTTPException:
@@ -86,11 +91,11 @@ async def _verify(tokens: TokenStore, token: str) -> Role | None:
 async def guard(request: Request) -> None:
     """App-wide dependency: authorisation by route, then query bounds."""
     settings: Settings = request.app.state.settings
-    route = request.scope.get("route")
-    access = required_access(getattr(route, "path", request.url.path), getattr(route, "tags", []),
-                             request.query_params.get("format"))
+    query = request.scope.get("query_string", b"")
+    access = required_access(request.scope["path"], request.query_params.get("format") if query else None)
     await _authorize(request, settings, access)
-    check_buckets(request, settings)
+    if b"bucket=" in query:
+        check_buckets(request, settings)
 
 
 async def _authorize(request: Request, settings: Settings, access: Access) -> None:
@@ -190,10 +195,13 @@ class SecurityMiddleware:
                 _add_headers(message, csp, scope.get("state", {}).get(_SET_COOKIE_KEY))
             await send(message)
 
-        if _declared_length(scope) > self.max_body_bytes:
+        length, chunked = _body_headers(scope)
+        if length > self.max_body_bytes:
             await _plain(send_secured, 413, b'{"detail":"request body too large"}')
             return
         try:
+            if chunked:  # no length given: read (at most the limit) now, so a route that never reads
+                receive = await self._buffered(receive)  # the body cannot let an oversized one through
             await self.app(scope, self._limited(receive), send_secured)
         except _TooLarge:
             if not started:
@@ -204,6 +212,23 @@ class SecurityMiddleware:
                 await _plain(send_secured, 500, b'{"detail":"internal server error"}')
             else:
                 raise
+
+    async def _buffered(self, receive: Receive) -> Receive:
+        body, more = bytearray(), True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+            if len(body) > self.max_body_bytes:
+                raise _TooLarge
+        replay = [{"type": "http.request", "body": bytes(body), "more_body": False}]
+
+        async def receive_buffered() -> Message:
+            return replay.pop() if replay else await receive()
+
+        return receive_buffered
 
     def _limited(self, receive: Receive) -> Receive:
         seen = 0
@@ -220,14 +245,18 @@ class SecurityMiddleware:
         return receive_limited
 
 
-def _declared_length(scope: Scope) -> int:
+def _body_headers(scope: Scope) -> tuple[int, bool]:
+    """(Content-Length or 0, whether the body comes without a length, i.e. chunked)."""
+    length, chunked = 0, False
     for name, value in scope["headers"]:
         if name == b"content-length":
             try:
-                return int(value)
+                length = int(value)
             except ValueError:
-                return 0
-    return 0
+                length = 0
+        elif name == b"transfer-encoding":
+            chunked = True
+    return length, chunked
 
 
 def _add_headers(message: Message, csp: str, cookie_token: str | None) -> None:

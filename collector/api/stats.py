@@ -102,7 +102,7 @@ def get_utilisation(
 ) -> Response:
     s, e = period(hub, start, end, settings)
     zones = select_zones(hub, zone)
-    report = utilisation.utilisation(hub, load_history(store, hub.id, s, e, zone), bucket, zones)
+    report = utilisation.utilisation(hub, load_history(store, hub, s, e, zone), bucket, zones)
     rows = _utilisation_rows(hub, report)
     if format == "csv":
         return csv_response(rows, list(rows[0]) if rows else [], f"{hub.id}-utilisation")
@@ -140,7 +140,7 @@ def get_heatmap(
     hub: Hub = Depends(get_hub), store: Store = Depends(get_store), settings: Settings = Depends(get_settings),
 ) -> Response:
     s, e = period(hub, start, end, settings)
-    maps = heatmap.heatmap(hub, load_history(store, hub.id, s, e, zone), select_zones(hub, zone))
+    maps = heatmap.heatmap(hub, load_history(store, hub, s, e, zone), select_zones(hub, zone))
     if format == "csv":
         rows = [{"zone": m.zone.id, "weekday": d, "hour": h, "share": _null(m.share[d, h]),
                  "data_quality": _null(m.data_quality[d, h]), "open_s": float(m.open_s[d, h]),
@@ -169,7 +169,7 @@ def get_forecast(
     zones = select_zones(hub, zone)
     now = datetime.now(UTC)
     start, _ = forecast.window(now.timestamp(), weeks)
-    history = load_history(store, hub.id, from_epoch(start), now, zone)
+    history = load_history(store, hub, from_epoch(start), now, zone)
     rows = [{"zone": f.zone.id, "weekday": d, "hour": h, "probability": _null(f.probability[d, h]),
              "weeks": int(f.weeks[d, h]), "label": forecast.label(f.probability[d, h], int(f.weeks[d, h]))}
             for f in forecast.forecast(hub, history, zones) for d in range(7) for h in range(24)]
@@ -192,7 +192,7 @@ def get_sessions(
 ) -> Response:
     s, e = period(hub, start, end, settings)
     zones = select_zones(hub, zone)
-    history = load_history(store, hub.id, s, e, zone)
+    history = load_history(store, hub, s, e, zone)
     tables = {
         "peaks": _peak_rows(hub, sessions.daily_peaks(hub, history, zones)),
         "sessions": [vars(x) for x in sessions.sessions(history, zones)],

@@ -20,8 +20,8 @@ FREE, OCCUPIED, UNKNOWN = OccupancyState.FREE, OccupancyState.OCCUPIED, Occupanc
 MOTION, NO_MOTION = SensorState.MOTION, SensorState.NO_MOTION
 OPEN, CLOSED = SensorState.OPEN, SensorState.CLOSED
 
-EVIDENCE_WINDOW_S = 600.0  # onsets counted within this window before a motion ends
-STRONG_ONSETS = 2  # this many onsets in the window make the evidence strong...
+EVIDENCE_WINDOW_S = 600.0  # bursts of motion counted within this window before motion ends
+STRONG_ONSETS = 2  # this many bursts in the window make the evidence strong...
 STRONG_HIGH_S = 60.0  # ...as does motion lasting this long
 DOOR_SETTLE_S = 3.0  # motion this soon after a door moves is the door / the person passing
 
@@ -66,10 +66,10 @@ class PirGroup:
         s.changed_at = t
         if state is MOTION:
             s.high_since = t
-            if self.active == 0:
+            if self.active == 0:  # one burst of the group is one piece of evidence
                 self.high_start = t
+                self.onsets.append(t)
             self.active += 1
-            self.onsets.append(t)
             self.last_onset = max(self.last_onset, t)
             return "onset"
         if was is not MOTION:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from collector.engine.clock import to_dt
+from collector.engine.clock import MAX_SKEW_S, to_dt
 from collector.engine.hours import opening_seconds
 from collector.engine.logic import UNKNOWN, SensorTrack
 from collector.engine.zones import ZoneTrack
@@ -106,6 +106,8 @@ def agent_health(engine: Engine, now: float) -> list[dict]:
             "heartbeat_interval_s": agent.interval,
             "boot": agent.boot,
             "clock_offset_s": agent.clock_offset,
+            # beyond the bound its events are placed by receive time (collector.engine.clock)
+            "clock_skewed": agent.clock_offset is not None and abs(agent.clock_offset) > MAX_SKEW_S,
             "sensors": sensors,
             "stuck_sensors": by_agent.get(agent.id, []),
             "zones": list(agent.zones),

@@ -1,62 +1,78 @@
 """Read a state-change history into columns, fast.
 
-``Store.changes`` builds one Python object per row (fine for the API's small
-ranges, ~0.5 s for a year of a busy hub).  For the SQLite store this module
-runs its own SQL on the store's connection instead: SQLite concatenates each
-track's times and state codes into one string (``group_concat``), and numpy
-parses it in C (``np.fromstring(sep=',')``), so no per-row Python object is
-made.  Other backends fall back to ``Store.changes``.  Same semantics either
-way: per track the latest change before ``start``, then the changes in
-[start, end).
+``Store.changes`` builds one Python object per row (~1 s for a year of a busy
+hub).  For the SQLite store this module runs its own SQL on the store's
+per-thread connections instead, one query per track (zone or desk) over the
+primary key (hub, zone, desk, at_us): SQLite concatenates the track's times and
+states into two strings (``group_concat``) and numpy parses them in C, so no
+per-row Python object is made.  Tracks are read on two threads (sqlite3 releases
+the GIL while a statement runs).  Other backends fall back to ``Store.changes``.
+Same semantics either way: per track the latest change before ``start``, then
+the changes in [start, end).
 """
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 import numpy as np
 
-from collector.stats.history import History, TrackKey
+from collector.stats.history import FREE, OCCUPIED, UNKNOWN, History, TrackKey
 from collector.stats.localtime import to_epoch
 from collector.store._time import to_us
 from collector.store.base import Store
 from collector.store.sqlite import SqliteStore
+from hubsense.config import Hub
 
-_CODE_SQL = "CASE state WHEN 'free' THEN '0' WHEN 'occupied' THEN '1' ELSE '2' END"
+_WHERE = "FROM changes WHERE hub = ? AND zone = ? AND desk = ?"
+_IN_RANGE = f"SELECT group_concat(at_us), group_concat(state) {_WHERE} AND at_us >= ? AND at_us < ?"
+_BEFORE = f"SELECT at_us, state {_WHERE} AND at_us < ? ORDER BY at_us DESC LIMIT 1"
+_FIRST_LETTER = np.full(256, UNKNOWN, np.int8)
+_FIRST_LETTER[ord("f")], _FIRST_LETTER[ord("o")] = FREE, OCCUPIED
+_STATE_CODE = {"free": FREE, "occupied": OCCUPIED, "unknown": UNKNOWN}
+_POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="stats-load")
 
 
-def load_history(store: Store, hub: str, start: datetime, end: datetime, zone: str | None = None) -> History:
+def hub_tracks(hub: Hub, zone: str | None = None) -> list[TrackKey]:
+    """Every track of the hub config (each zone, and each desk of a desk area)."""
+    zones = [z for z in hub.zones if zone is None or z.id == zone]
+    return [(z.id, None) for z in zones] + [(z.id, d.id) for z in zones for d in z.desks]
+
+
+def load_history(store: Store, hub: Hub, start: datetime, end: datetime, zone: str | None = None) -> History:
+    """The history of the hub's configured tracks (of one zone if given) for [start, end)."""
     s, e = to_epoch(start), to_epoch(end)
+    tracks = hub_tracks(hub, zone)
     if isinstance(store, SqliteStore):
-        return History.from_arrays(_sqlite_series(store, hub, start, end, zone), s, e)
-    return History.from_changes(store.changes(hub, start, end, zone), s, e)
+        args = [(store, hub.id, key, to_us(start), to_us(end)) for key in tracks]
+        series = dict(zip(tracks, _POOL.map(_read_track, *zip(*args, strict=True)), strict=True))
+        return History(s, e, {k: v for k, v in series.items() if len(v[0])})
+    wanted = set(tracks)
+    changes = [c for c in store.changes(hub.id, start, end, zone) if (c.zone, c.desk) in wanted]
+    return History.from_changes(changes, s, e)
 
 
-def _sqlite_series(store: SqliteStore, hub: str, start: datetime, end: datetime,
-                   zone: str | None) -> dict[TrackKey, tuple[np.ndarray, np.ndarray]]:
-    start_us, end_us = to_us(start), to_us(end)
-    zone_sql, zone_args = ("AND zone = ?", (zone,)) if zone is not None else ("", ())
-    conn = store._conn()  # the store's per-thread connection (WAL: reads never block ingest)
-    initial = conn.execute(
-        f"SELECT zone, desk, MAX(at_us), {_CODE_SQL} FROM changes "
-        f"WHERE hub = ? AND at_us < ? {zone_sql} GROUP BY zone, desk",
-        (hub, start_us, *zone_args),
-    ).fetchall()
-    grouped = conn.execute(
-        f"SELECT zone, desk, group_concat(at_us), group_concat(code, '') FROM ("
-        f"  SELECT zone, desk, at_us, {_CODE_SQL} AS code FROM changes"
-        f"  WHERE hub = ? AND at_us >= ? AND at_us < ? {zone_sql} ORDER BY zone, desk, at_us"
-        f") GROUP BY zone, desk",
-        (hub, start_us, end_us, *zone_args),
-    ).fetchall()
-    series: dict[TrackKey, tuple[np.ndarray, np.ndarray]] = {}
-    for z, d, at_us, code in initial:
-        series[(z, d or None)] = (np.array([at_us / 1e6]), np.array([int(code)], np.int8))
-    for z, d, ats, codes in grouped:
-        at = np.fromstring(ats, dtype=np.int64, sep=",") / 1e6
-        st = np.frombuffer(codes.encode("ascii"), dtype=np.uint8).astype(np.int8) - ord("0")
-        before = series.get((z, d or None))
-        if before is not None:
-            at, st = np.concatenate((before[0], at)), np.concatenate((before[1], st))
-        series[(z, d or None)] = (at, st)
-    return series
+def _read_track(store: SqliteStore, hub: str, key: TrackKey, start_us: int,
+                end_us: int) -> tuple[np.ndarray, np.ndarray]:
+    """(epoch seconds, state codes) of one track, sorted by time."""
+    conn = store._conn()  # the store's own per-thread connection (WAL: reads never block ingest)
+    zone, desk = key[0], key[1] or ""
+    before = conn.execute(_BEFORE, (hub, zone, desk, start_us)).fetchone()
+    ats, states = conn.execute(_IN_RANGE, (hub, zone, desk, start_us, end_us)).fetchone()
+    at = np.fromstring(ats, dtype=np.int64, sep=",") if ats else np.zeros(0, np.int64)
+    code = _codes(states) if states else np.zeros(0, np.int8)
+    if before is not None:
+        at = np.concatenate(([before[0]], at))
+        code = np.concatenate(([_STATE_CODE.get(before[1], UNKNOWN)], code)).astype(np.int8)
+    order = np.argsort(at, kind="stable")  # group_concat follows the primary-key scan; make sure
+    return at[order] / 1e6, code[order]
+
+
+def _codes(states: str) -> np.ndarray:
+    """State codes from 'free,occupied,unknown,...' by the first letter of each item."""
+    raw = np.frombuffer(states.encode("ascii"), dtype=np.uint8)
+    firsts = np.concatenate(([0], np.flatnonzero(raw == ord(",")) + 1))
+    return _FIRST_LETTER[raw[firsts]]
+
+

@@ -20,9 +20,9 @@ def open_store(settings: Settings) -> Store:
 
         return SqliteStore(
             settings.sqlite_path,
-            events_retention_days=settings.events_retention_days,
-            changes_retention_days=settings.changes_retention_days,
-            health_retention_days=settings.health_retention_days,
+            events_retention_days=settings.events_retention_days or None,
+            changes_retention_days=settings.changes_retention_days or None,
+            health_retention_days=settings.health_retention_days or None,
         )
     from collector.spool import SpooledStore
     from collector.store.influx import InfluxStore
@@ -35,7 +35,7 @@ def open_store(settings: Settings) -> Store:
         password=settings.influx_password,
         raw_rp=settings.influx_raw_rp or None,
         long_rp=settings.influx_long_rp or None,
-        events_retention_days=settings.events_retention_days,
+        events_retention_days=settings.events_retention_days or None,
         create=settings.influx_create,
         timeout_s=settings.influx_timeout_s,
     )

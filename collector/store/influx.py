@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 
 from collector.model import AgentHealth, OccupancyState, ReceivedEvent, StateChange
 from collector.store._time import from_us, to_us
-from collector.store.influx_http import InfluxError, InfluxHttp, field_str, quote_ident, quote_str, tag
+from collector.store.influx_http import InfluxError, InfluxHttp, InfluxStatus, field_str, quote_ident, quote_str, tag
 from hubsense.protocol import MAX_CLOCK_SKEW, SensorKind, SensorState
 
 log = logging.getLogger(__name__)
@@ -72,7 +72,6 @@ class InfluxStore:
         self.events_retention_days = events_retention_days
         self.batch_size = batch_size
         self.clock_margin_ns = int(clock_margin.total_seconds() * 1e9)
-        self._create = create
         self._ready = not create
         self._ready_lock = threading.Lock()
 
@@ -93,7 +92,9 @@ class InfluxStore:
                 self.http.command(f"CREATE DATABASE {db}")
                 if self.raw_rp:
                     self._ensure_rp(self.raw_rp, self.events_retention_days)
-            except InfluxError as exc:
+            except (InfluxError, InfluxStatus) as exc:
+                if isinstance(exc, InfluxStatus) and exc.status >= 500:
+                    raise
                 log.warning("could not create InfluxDB database / retention policy (%s); assuming they "
                             "exist (InfluxDB 2.x / 3 Core: create a bucket and DBRP mapping)", exc)
             self._ready = True
@@ -105,6 +106,11 @@ class InfluxStore:
             self.http.command(f"CREATE RETENTION POLICY {target}")
         except InfluxError:  # exists with another duration
             self.http.command(f"ALTER RETENTION POLICY {target}")
+
+    def _query(self, q: str) -> Iterator[dict[str, object]]:
+        """Run a read; a store that was never written still answers (empty), not 'not found'."""
+        self.ensure_database()
+        return self.http.query(q)
 
     def _from(self, measurement: str, rp: str | None) -> str:
         return f"{quote_ident(rp)}.{quote_ident(measurement)}" if rp else quote_ident(measurement)
@@ -136,7 +142,7 @@ class InfluxStore:
     def _existing_keys(self, batch: list[ReceivedEvent]) -> set[tuple[str, str, int]]:
         times = [_event_time_ns(e) for e in batch]
         agents = " OR ".join(f"agent = {quote_str(a)}" for a in sorted({e.agent for e in batch}))
-        rows = self.http.query(
+        rows = self._query(
             f"SELECT boot, seq, agent FROM {self._from('sensor_event', self.raw_rp)} "
             f"WHERE time >= {min(times)} AND time <= {max(times)} AND ({agents})"
         )
@@ -157,11 +163,11 @@ class InfluxStore:
         start_ns, end_ns = to_us(start) * 1000, to_us(end) * 1000
         where = f"hub = {quote_str(hub)}" + (f" AND zone = {quote_str(zone)}" if zone is not None else "")
         src = self._from("zone_state", self.long_rp)
-        initial = self.http.query(
+        initial = self._query(
             f"SELECT state, reason FROM {src} WHERE {where} AND time >= {_FAR_PAST_NS} "
             f"AND time < {start_ns} GROUP BY zone, desk ORDER BY time DESC LIMIT 1"
         )
-        in_range = self.http.query(
+        in_range = self._query(
             f"SELECT state, reason FROM {src} WHERE {where} AND time >= {start_ns} AND time < {end_ns} "
             "GROUP BY zone, desk"
         )
@@ -182,7 +188,7 @@ class InfluxStore:
             clauses.append(f"time >= {_FAR_PAST_NS}")
         if end is not None:
             clauses += [f"time < {to_us(end) * 1000 + self.clock_margin_ns}", f"received_us < {to_us(end)}"]
-        rows = list(self.http.query(
+        rows = list(self._query(
             f"SELECT * FROM {self._from('sensor_event', self.raw_rp)} WHERE {' AND '.join(clauses)}"
         ))
         rows.sort(key=lambda r: (r["received_us"], r["agent"], r["boot"], r["seq"]))
@@ -193,7 +199,7 @@ class InfluxStore:
     def event_count(self, hub: str | None = None) -> int:
         where = f"WHERE hub = {quote_str(hub)} AND time >= {_FAR_PAST_NS}" if hub else \
             f"WHERE time >= {_FAR_PAST_NS}"
-        rows = list(self.http.query(f"SELECT COUNT(seq) FROM {self._from('sensor_event', self.raw_rp)} {where}"))
+        rows = list(self._query(f"SELECT COUNT(seq) FROM {self._from('sensor_event', self.raw_rp)} {where}"))
         return int(rows[0]["count"]) if rows else 0
 
     def health(
@@ -203,7 +209,7 @@ class InfluxStore:
         clauses.append(f"time >= {_FAR_PAST_NS if start is None else to_us(start) * 1000}")
         if end is not None:
             clauses.append(f"time < {to_us(end) * 1000}")
-        rows = list(self.http.query(
+        rows = list(self._query(
             f"SELECT * FROM {self._from('agent_health', self.raw_rp)} WHERE {' AND '.join(clauses)} "
             "GROUP BY hub, agent"
         ))
@@ -211,7 +217,7 @@ class InfluxStore:
         return map(_health_record, rows)
 
     def latest_health(self, hub: str) -> list[AgentHealth]:
-        rows = self.http.query(
+        rows = self._query(
             f"SELECT * FROM {self._from('agent_health', self.raw_rp)} WHERE hub = {quote_str(hub)} "
             f"AND time >= {_FAR_PAST_NS} GROUP BY hub, agent ORDER BY time DESC LIMIT 1"
         )

@@ -25,6 +25,14 @@ class InfluxError(RuntimeError):
     """InfluxDB rejected a request as invalid: retrying the same request cannot succeed."""
 
 
+class InfluxStatus(StoreUnavailable):
+    """InfluxDB answered with an HTTP status that may clear up later (5xx, auth, not found)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
 _RETRYABLE_4XX = {401, 403, 404, 408, 429}  # auth, missing database / DBRP, timeouts, rate limits
 
 
@@ -67,7 +75,7 @@ class InfluxHttp:
         except httpx.TransportError as exc:
             raise StoreUnavailable(f"InfluxDB at {self.url}: {exc!r}") from exc
         if resp.status_code >= 500 or resp.status_code in _RETRYABLE_4XX:
-            raise StoreUnavailable(f"InfluxDB {path}: HTTP {resp.status_code} {resp.text[:300]}")
+            raise InfluxStatus(resp.status_code, f"InfluxDB {path}: HTTP {resp.status_code} {resp.text[:300]}")
         if resp.status_code >= 400:
             raise InfluxError(f"InfluxDB {path}: HTTP {resp.status_code} {resp.text[:300]}")
         return resp
@@ -99,7 +107,10 @@ class InfluxHttp:
                 continue
             for result in json.loads(line).get("results", []):
                 if "error" in result:
-                    raise InfluxError(f"InfluxQL {q!r}: {result['error']}")
+                    error = f"InfluxQL {q!r}: {result['error']}"
+                    if "database not found" in result["error"]:  # not created / no DBRP mapping yet
+                        raise StoreUnavailable(error)
+                    raise InfluxError(error)
                 for series in result.get("series", []):
                     tags = series.get("tags", {})
                     columns = series["columns"]

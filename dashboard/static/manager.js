@@ -171,11 +171,11 @@ function renderFigures(by, sess) {
   const zones = state.zones.filter((z) => z.kind !== "desk_area").length;
   const desks = state.zones.reduce((a, z) => a + z.desks.length, 0);
   $("figures").replaceChildren(
-    figure(t("util_title").replace(/ per zon| by zone/, ""), percent(hub?.utilisation ?? null)),
+    figure(t("util_total"), percent(hub?.utilisation ?? null)),
     figure(t("quality_title"), percent(hub?.quality ?? null)),
     figure(t("peak_zones"), pz ? `${pz.peak_zones}/${zones} (${pz.date})` : t("no_data")),
     figure(t("peak_desks"), pd ? `${pd.peak_desks}/${desks} (${pd.date})` : t("no_data")),
-    figure(t("sessions_title"), String(visits)),
+    figure(t("visits_total"), String(visits)),
   );
 }
 

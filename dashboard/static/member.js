@@ -162,6 +162,7 @@ async function snapshot() {
 async function refreshForecast() {
   const hub = view.hub;
   view.forecast = await loadForecast(hub.id);
+  $("fc-legend").hidden = !view.forecast || KIOSK;
   if (view.hub === hub) for (const zone of view.zones.values()) renderZone(zone);
 }
 

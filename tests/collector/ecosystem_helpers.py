@@ -23,19 +23,24 @@ from hubsense.services import Mosquitto, free_port
 HUB, AGENT, SENSOR, ZONE = "stockholm", "sthlm-pi-entre", "lagerelden-pir", "lagerelden"
 
 
-def _client(broker: Mosquitto, prefix: str) -> mqtt.Client:
+Login = tuple[str, str] | None
+
+
+def _client(broker: Mosquitto, prefix: str, login: Login = None) -> mqtt.Client:
     c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"{prefix}-{free_port()}", protocol=mqtt.MQTTv5)
-    c.connect("127.0.0.1", broker.port)
-    c.loop_start()
+    if login:
+        c.username_pw_set(*login)
     return c
 
 
 class FakeAgent:
     """Publishes what a real agent publishes (status, events), validated by the protocol models."""
 
-    def __init__(self, broker: Mosquitto, hub: str = HUB, agent: str = AGENT) -> None:
+    def __init__(self, broker: Mosquitto, hub: str = HUB, agent: str = AGENT, login: Login = None) -> None:
         self.hub, self.agent, self.seq = hub, agent, 0
-        self.client = _client(broker, "test-agent")
+        self.client = _client(broker, "test-agent", login)
+        self.client.connect("127.0.0.1", broker.port)
+        self.client.loop_start()
 
     def status(self, online: bool) -> None:
         msg = AgentStatus(hub=self.hub, agent=self.agent, boot="boot1",
@@ -64,12 +69,11 @@ class FakeAgent:
 class Recorder:
     """Subscribes to topic filters and keeps the last payload (and retain flag) of every topic."""
 
-    def __init__(self, broker: Mosquitto, *filters: str) -> None:
+    def __init__(self, broker: Mosquitto, *filters: str, login: Login = None) -> None:
         self.last: dict[str, tuple[str, bool]] = {}
         self.lock = threading.Lock()
         self.subscribed = threading.Event()
-        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"test-rec-{free_port()}",
-                                  protocol=mqtt.MQTTv5)
+        self.client = _client(broker, "test-rec", login)
         self.client.on_message = self._on_message
         self.client.on_subscribe = lambda *a: self.subscribed.set()
         self.client.on_connect = lambda c, *a: c.subscribe([(f, 1) for f in filters])

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import re
+import tomllib
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -9,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from collector.homeassistant import (
-    COLLECTOR_STATUS_TOPIC,
     HomeAssistantPublisher,
     attributes_topic,
     availability_topic,
+    collector_status_topic,
     config_topic,
     discovery_config,
     state_messages,
@@ -21,7 +22,8 @@ from collector.homeassistant import (
 from collector.model import DeskView, OccupancyState, ZoneView
 from collector.service import Collector
 from collector.store.sqlite import SqliteStore
-from hubsense.config import Hub
+from hubsense.config import DEFAULT_CONFIG_DIR, Hub
+from hubsense.provision import provision
 from hubsense.services import Mosquitto, free_port
 from tests.collector.ecosystem_helpers import HUB, ZONE, FakeAgent, Recorder
 from tests.support import collector_settings, wait_for
@@ -54,7 +56,7 @@ def test_discovery_payloads_follow_the_documented_binary_sensor_format(hubs: dic
             assert cfg["device_class"] == "occupancy"
             assert (cfg["payload_on"], cfg["payload_off"]) == ("ON", "OFF")
             assert cfg["availability_mode"] in {"all", "any", "latest"}
-            assert [a["topic"] for a in cfg["availability"]] == [COLLECTOR_STATUS_TOPIC,
+            assert [a["topic"] for a in cfg["availability"]] == [collector_status_topic("homeassistant"),
                                                                  availability_topic(hub.id, zone.id)]
             assert all(set(a) <= AVAILABILITY_KEYS for a in cfg["availability"])
             assert set(cfg["device"]) <= DEVICE_KEYS and cfg["device"]["identifiers"]
@@ -112,19 +114,20 @@ def test_collector_publishes_discovery_states_and_availability(
         agent.motion()
         wait_for(lambda: collector.live.views(HUB, datetime.now(UTC))[0].state is OccupancyState.OCCUPIED)
         # a subscriber arriving late gets everything from the retained messages
-        late = Recorder(broker, f"{prefix}/binary_sensor/+/config", f"hubsense/{HUB}/+/+", COLLECTOR_STATUS_TOPIC)
+        late = Recorder(broker, f"{prefix}/#", f"hubsense/{HUB}/_collector/#")
         try:
             hub = collector.hubs[HUB]
             for zone in hub.zones:
                 name = config_topic(prefix, HUB, zone.id)
                 cfg = json.loads(wait_for(lambda n=name: late.get(n)))
-                assert late.retained(name) and cfg == discovery_config(hub, zone)
+                assert late.retained(name) and cfg == discovery_config(hub, zone, prefix)
             assert wait_for(lambda: late.get(state_topic(HUB, ZONE))) == "ON"
             assert late.retained(state_topic(HUB, ZONE))
-            assert late.get(availability_topic(HUB, ZONE)) == "online"
-            assert late.get(COLLECTOR_STATUS_TOPIC) == "online"
-            assert json.loads(late.get(attributes_topic(HUB, ZONE)))["reason"] == "motion"
-            assert late.get(availability_topic(HUB, "oasen")) == "offline"  # its agent never reported
+            assert wait_for(lambda: late.get(availability_topic(HUB, ZONE))) == "online"
+            assert wait_for(lambda: late.get(collector_status_topic(prefix))) == "online"
+            assert json.loads(wait_for(lambda: late.get(attributes_topic(HUB, ZONE))))["reason"] == "motion"
+            # its agent never reported
+            assert wait_for(lambda: late.get(availability_topic(HUB, "oasen"))) == "offline"
 
             agent.status(False)  # the agent goes offline: its zones' entities become unavailable
             wait_for(lambda: late.get(availability_topic(HUB, ZONE)) == "offline")
@@ -139,18 +142,19 @@ def test_collector_publishes_discovery_states_and_availability(
 
 
 def test_clean_shutdown_marks_the_collector_offline(broker: Mosquitto, tmp_path: Path) -> None:
-    settings = collector_settings(broker, tmp_path, homeassistant_discovery=True,
-                                  homeassistant_prefix=f"ha-test-{free_port()}")
+    prefix = f"ha-test-{free_port()}"
+    settings = collector_settings(broker, tmp_path, homeassistant_discovery=True, homeassistant_prefix=prefix)
     collector = Collector.build(settings, store=SqliteStore(tmp_path / "ha.sqlite3"))
     [publisher] = [cb.__self__ for cb in collector.ingest.connect_listeners
                    if isinstance(getattr(cb, "__self__", None), HomeAssistantPublisher)]
-    watcher = Recorder(broker, COLLECTOR_STATUS_TOPIC)
+    status = collector_status_topic(prefix)
+    watcher = Recorder(broker, status)
     try:
         collector.ingest.start()
-        wait_for(lambda: watcher.get(COLLECTOR_STATUS_TOPIC) == "online", timeout=10)
+        wait_for(lambda: watcher.get(status) == "online", timeout=10)
         publisher.close()
         collector.ingest.stop()
-        wait_for(lambda: watcher.get(COLLECTOR_STATUS_TOPIC) == "offline")
+        wait_for(lambda: watcher.get(status) == "offline")
     finally:
         watcher.close()
         collector.store.close()
@@ -163,3 +167,38 @@ def test_disabled_by_default(broker: Mosquitto, tmp_path: Path) -> None:
                        for cb in collector.ingest.connect_listeners + collector.ingest.change_listeners)
     finally:
         collector.store.close()
+
+
+def test_topics_are_allowed_by_the_provisioned_acl(tmp_path: Path, stockholm: Hub) -> None:
+    """With the password file and ACL from ``hubsense provision``, Mosquitto silently drops what a
+    user may not publish: everything Home Assistant needs must still arrive."""
+    creds = tmp_path / "creds"
+    provision([stockholm], creds)
+    secured = Mosquitto(tmp_path / "mosquitto", extra_config=[
+        "allow_anonymous false", f"password_file {creds / 'mosquitto' / 'passwd'}",
+        f"acl_file {creds / 'mosquitto' / 'acl'}"]).start()
+    env = dict(line.split("=", 1) for line in (creds / "collector.env").read_text().splitlines()
+               if line and not line.startswith("#"))
+    login = (env["HUBSENSE_MQTT_USERNAME"], env["HUBSENSE_MQTT_PASSWORD"])
+    agent_creds = tomllib.loads((creds / "agents" / HUB / "sthlm-pi-entre.toml").read_text())
+    settings = collector_settings(secured, tmp_path, homeassistant_discovery=True, mqtt_username=login[0],
+                                  mqtt_password=login[1], config_paths=[DEFAULT_CONFIG_DIR / "stockholm.toml"])
+    collector = Collector.build(settings, store=SqliteStore(tmp_path / "acl.sqlite3"))
+    reader = Recorder(secured, "homeassistant/#", f"hubsense/{HUB}/_collector/#", login=login)
+    agent = FakeAgent(secured, login=(agent_creds["username"], agent_creds["password"]))
+    try:
+        collector.ingest.start()
+        assert collector.ingest.wait_ready(10)
+        agent.status(True)
+        agent.motion()
+        assert wait_for(lambda: reader.get(state_topic(HUB, ZONE))) == "ON"
+        assert wait_for(lambda: reader.get(collector_status_topic("homeassistant"))) == "online"
+        assert wait_for(lambda: reader.get(config_topic("homeassistant", HUB, ZONE)))
+        assert wait_for(lambda: reader.get(availability_topic(HUB, ZONE))) == "online"
+        assert wait_for(lambda: reader.get(attributes_topic(HUB, ZONE)))
+    finally:
+        agent.close()
+        reader.close()
+        collector.ingest.stop()
+        collector.store.close()
+        secured.stop()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -126,3 +127,22 @@ def test_rejected_records_are_kept_aside_not_replayed_forever(server: Influxd, t
     assert store.spool.dead_count() == 1
     assert len(store.changes("hq", T0, T0 + timedelta(hours=1))) == 1
     store.close()
+
+
+def test_a_hung_store_delays_only_the_first_write(tmp_path: Path) -> None:
+    """A server that accepts connections but never answers (a stalled InfluxDB): after the
+    first timeout, writes go straight to the spool and the drainer does the retrying."""
+    with socket.socket() as hung:
+        hung.bind(("127.0.0.1", 0))
+        hung.listen(64)
+        inner = InfluxStore(f"http://127.0.0.1:{hung.getsockname()[1]}", "x", timeout_s=0.5)
+        store = SpooledStore(inner, tmp_path / "spool.sqlite3", retry_s=60, drain_interval_s=0.05)
+        started = time.monotonic()
+        store.add_events([event(0)])
+        assert time.monotonic() - started >= 0.5
+        started = time.monotonic()
+        for i in range(1, 21):
+            store.add_events([event(i)])
+        assert time.monotonic() - started < 0.5
+        assert store.depth == 21 and store.last_error
+        store.close()

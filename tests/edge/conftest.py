@@ -34,7 +34,8 @@ class Received:
 class Recorder:
     """A paho subscriber that records every message; ``start`` returns after the SUBACK."""
 
-    def __init__(self, port: int, topic: str, client_id: str = "", persistent: bool = False) -> None:
+    def __init__(self, port: int, topic: str, client_id: str = "", persistent: bool = False,
+                 auth: tuple[str, str] | None = None) -> None:
         self.port, self.topic = port, topic
         self.messages: list[Received] = []
         self._cond = threading.Condition()
@@ -43,6 +44,8 @@ class Recorder:
         self.client.on_message = self._on_message
         self.client.on_subscribe = lambda *a: self._subscribed.set()
         self.client.on_connect = self._on_connect
+        if auth:
+            self.client.username_pw_set(*auth)
         self.persistent = persistent
 
     def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:

@@ -211,3 +211,26 @@ def test_reconnects_with_backoff_when_broker_starts_late(hub, tmp_path, recorder
     finally:
         agent.stop()
         late.stop()
+
+
+def test_in_flight_events_are_resent_in_order_after_broker_crash(
+    hub, private_broker, recorder_factory, agents, tmp_path
+) -> None:
+    """Events handed to paho but never acknowledged (broker frozen, then killed) are resent
+    first after the reconnect, ahead of the events queued while the broker was away."""
+    rec = recorder_factory(private_broker.port, topic(hub.id, "sthlm-pi-rum", MessageKind.EVENT),
+                           client_id=f"rec-{hub.id}", persistent=True)
+    pins = MockFactory()
+    agent = _agent(agents, hub, "sthlm-pi-rum", private_broker.port, tmp_path, pins)
+    assert agent.wait_connected(5)
+    time.sleep(1.2)  # mosquitto saves sessions every second (autosave_interval 1): keep the recorder's
+    private_broker.proc.send_signal(signal.SIGSTOP)
+    _toggle_door(pins, 17, 6)
+    assert wait_for(lambda: agent.queue.depth == 6 and agent.queue.pending == 0)  # all with paho, unacked
+    private_broker.kill()
+    assert wait_for(lambda: not agent.connected)
+    _toggle_door(pins, 6, 6)
+    _start_again(private_broker)
+    events = rec.wait_events(12, timeout=15)
+    assert list(dict.fromkeys(e.seq for e in events)) == list(range(1, 13))
+    assert wait_for(lambda: agent.queue.depth == 0)

@@ -29,7 +29,7 @@ def _lines(stream: io.StringIO) -> list[dict]:
 
 def test_json_lines_carry_ts_level_logger_message_and_extras(root_restored: None) -> None:
     out = io.StringIO()
-    setup_logging("debug", json=True, stream=out)
+    setup_logging("debug", json=True, stream=out, force=True)
     before = datetime.now(UTC)
     logging.getLogger("hubsense.test").info("stored %d events", 3, extra={"hub": "stockholm", "batch": 3})
     logging.getLogger("other").debug("multi\nline å")
@@ -46,7 +46,7 @@ def test_json_lines_carry_ts_level_logger_message_and_extras(root_restored: None
 
 def test_level_filters_and_exceptions_are_one_line(root_restored: None) -> None:
     out = io.StringIO()
-    setup_logging("WARNING", json=True, stream=out)
+    setup_logging("WARNING", json=True, stream=out, force=True)
     log = logging.getLogger("x")
     log.info("dropped")
     try:
@@ -60,13 +60,23 @@ def test_level_filters_and_exceptions_are_one_line(root_restored: None) -> None:
 
 def test_text_format_and_handler_replacement(root_restored: None) -> None:
     first, second = io.StringIO(), io.StringIO()
-    setup_logging("info", json=True, stream=first)
-    setup_logging("info", json=False, stream=second)
+    setup_logging("info", json=True, stream=first, force=True)
+    setup_logging("info", json=False, stream=second)  # replaces its own earlier handler without force
     logging.getLogger("y").info("hello")
     assert first.getvalue() == ""
     assert second.getvalue().rstrip().endswith("INFO y: hello")
     with pytest.raises(ValueError):
         setup_logging("loud")
+
+
+def test_foreign_handlers_are_left_alone_unless_forced(root_restored: None) -> None:
+    root = logging.getLogger()
+    foreign = logging.StreamHandler(io.StringIO())
+    root.addHandler(foreign)
+    assert setup_logging("info", json=True, stream=io.StringIO()) is None
+    assert foreign in root.handlers
+    assert setup_logging("info", json=True, stream=io.StringIO(), force=True) is not None
+    assert root.handlers and foreign not in root.handlers
 
 
 def test_unserialisable_extra_is_stringified() -> None:

@@ -132,3 +132,11 @@ def test_health_history_in_time_order(store: Store) -> None:
     got = list(store.health("hq", T0 + timedelta(minutes=1), T0 + timedelta(minutes=3)))
     assert [(h.agent, h.interval_s) for h in got] == [("pi-1", 15.5), ("pi-2", 0.0)]
     assert list(store.health("hq", start=T0 + timedelta(minutes=3))) == [records[0]]
+
+
+def test_a_new_store_answers_empty(store: Store) -> None:
+    assert store.event_count() == 0
+    assert list(store.events("hq")) == []
+    assert store.changes("hq", T0, T0 + timedelta(days=1)) == []
+    assert store.latest_health("hq") == []
+    assert list(store.health()) == []

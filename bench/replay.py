@@ -1,0 +1,155 @@
+"""Events/s through ``hubsense replay``, and through the engine alone (the live ingest hot path).
+
+A deterministic recording for the Stockholm hub is generated first: every agent online, a
+heartbeat from each agent every 30 s, and N sensor events (each sensor toggling at random,
+about 1.5 s apart on average), written as wire-format JSONL exactly as ``hubsense export`` does.
+
+Measured in the same run:
+
+* ``parse only``: JSON decode + ``hubsense.protocol.parse_message`` of every line (the floor the
+  replay path cannot beat);
+* ``replay``: :func:`collector.replay.replay_lines` (parse, de-duplicate, canonical sort, engine);
+* ``engine live``: ``Engine.event`` / ``heartbeat`` / ``advance`` on already-validated
+  messages in arrival order, as the live collector calls it.
+
+Usage: ``.venv/bin/python bench/replay.py [--events N]``.  The last line is JSON with
+``events_per_s`` (the replay path).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from collector.engine import Engine
+from collector.model import ReceivedEvent
+from collector.replay import replay_lines
+from hubsense.config import DEFAULT_CONFIG_DIR, load_hubs
+from hubsense.protocol import (
+    STATES_BY_KIND,
+    AgentState,
+    AgentStatus,
+    Heartbeat,
+    MessageKind,
+    SensorEvent,
+    encode,
+    parse_message,
+    topic,
+)
+
+T0 = datetime(2026, 11, 30, 7, 0, tzinfo=UTC)
+
+
+def generate(path: Path, events: int, seed: int = 7) -> int:
+    """Write a recording with ``events`` sensor events; returns the number of lines."""
+    hub = load_hubs([DEFAULT_CONFIG_DIR])["stockholm"]
+    rnd = random.Random(seed)
+    sensors = [(a.id, s) for a in hub.agents for s in a.sensors]
+    state = {s.id: sorted(STATES_BY_KIND[s.kind])[0] for _, s in sensors}
+    seq = {a.id: 0 for a in hub.agents}
+    lines = 0
+    with path.open("w", encoding="utf-8") as out:
+        def write(msg, kind: MessageKind, received: datetime) -> None:
+            nonlocal lines
+            out.write(json.dumps({"topic": topic(hub.id, msg.agent, kind), "payload": encode(msg).decode(),
+                                  "received": received.isoformat()}) + "\n")
+            lines += 1
+
+        for a in hub.agents:
+            write(AgentStatus(hub=hub.id, agent=a.id, boot="b1", state=AgentState.ONLINE, ts=T0), MessageKind.STATUS, T0)
+        t, next_beat = T0, T0
+        for _ in range(events):
+            t += timedelta(seconds=rnd.uniform(0, 3))
+            while next_beat <= t:
+                for a in hub.agents:
+                    write(Heartbeat(hub=hub.id, agent=a.id, boot="b1", ts=next_beat, seq=seq[a.id], uptime_s=1,
+                                    interval_s=30), MessageKind.HEARTBEAT, next_beat)
+                next_beat += timedelta(seconds=30)
+            agent, sensor = rnd.choice(sensors)
+            states = sorted(STATES_BY_KIND[sensor.kind])
+            state[sensor.id] = states[1 - states.index(state[sensor.id])]
+            seq[agent] += 1
+            ev = SensorEvent(hub=hub.id, agent=agent, boot="b1", sensor=sensor.id, kind=sensor.kind,
+                             state=state[sensor.id], ts=t, seq=seq[agent])
+            write(ev, MessageKind.EVENT, t + timedelta(milliseconds=rnd.randint(1, 50)))
+    return lines
+
+
+def _parse_all(lines: list[str]) -> list:
+    out = []
+    for line in lines:
+        record = json.loads(line)
+        received = datetime.fromisoformat(record["received"])
+        out.append((parse_message(record["topic"], record["payload"].encode(), received), received))
+    return out
+
+
+def _engine_live(parsed: list) -> float:
+    hub = load_hubs([DEFAULT_CONFIG_DIR])["stockholm"]
+    engine = Engine(hub)
+    inputs = []
+    for msg, received in parsed:
+        if isinstance(msg, SensorEvent):
+            inputs.append((0, ReceivedEvent.from_message(msg, received)))
+        elif isinstance(msg, Heartbeat):
+            inputs.append((1, msg, received))
+        else:
+            inputs.append((2, msg, received))
+    start = time.perf_counter()
+    for item in inputs:
+        if item[0] == 0:
+            engine.event(item[1])
+            engine.advance(item[1].received)
+        elif item[0] == 1:
+            engine.heartbeat(item[1].agent, item[2], item[1].interval_s, dict(item[1].sensors))
+        else:
+            engine.status(item[1].agent, item[1].state is AgentState.ONLINE, item[2])
+    return time.perf_counter() - start
+
+
+def run(events: int = 100_000) -> dict:
+    hubs = load_hubs([DEFAULT_CONFIG_DIR])
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "recording.jsonl"
+        n_lines = generate(path, events)
+        lines = path.read_text(encoding="utf-8").splitlines()
+    start = time.perf_counter()
+    parsed = _parse_all(lines)
+    parse_s = time.perf_counter() - start
+    start = time.perf_counter()
+    result = replay_lines(lines, hubs)
+    replay_s = time.perf_counter() - start
+    engine_s = _engine_live(parsed)
+    assert result.messages == n_lines and not result.bad, result.bad
+    return {
+        "events": events,
+        "lines": n_lines,
+        "changes": len(result.changes),
+        "parse_events_per_s": events / parse_s,
+        "events_per_s": events / replay_s,
+        "engine_events_per_s": events / engine_s,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--events", type=int, default=100_000)
+    r = run(parser.parse_args().events)
+    print(f"{r['events']} events, {r['lines']} lines, {r['changes']} state changes")
+    print(f"{'path':<34} {'events/s':>12}")
+    print(f"{'parse only (json + parse_message)':<34} {r['parse_events_per_s']:>12,.0f}")
+    print(f"{'hubsense replay (replay_lines)':<34} {r['events_per_s']:>12,.0f}")
+    print(f"{'engine live (event + advance)':<34} {r['engine_events_per_s']:>12,.0f}")
+    print(json.dumps({"events_per_s": round(r["events_per_s"])}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,105 @@
+"""Browser-test fixtures: a real collector (Mosquitto ingest, SQLite, API, dashboard) served by
+uvicorn in a thread, with history, and one headless Debian Chromium per module."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import paho.mqtt.client as mqtt
+import pytest
+
+from collector.model import OccupancyState, StateChange
+from collector.store.base import Store
+from dashboard.devserver import RunningCollector, add_history, collector_settings, serve_in_thread
+from dashboard.screenshots import launch
+from hubsense.config import Hub
+from hubsense.protocol import AgentState, AgentStatus, MessageKind, SensorEvent, encode, topic
+
+HISTORY_DAYS = 3
+
+
+def seed_history(hubs: dict[str, Hub], store: Store, days: int, now: datetime) -> None:
+    """Fallback history when the simulator is not there: every zone and desk occupied
+    10:00-12:00 UTC on each of the last ``days`` days, free the rest of the day."""
+    changes = []
+    for hub in hubs.values():
+        for back in range(days, 0, -1):
+            day = (now - timedelta(days=back)).replace(hour=0, minute=0, second=0, microsecond=0)
+            for zone in hub.zones:
+                for desk in [None, *(d.id for d in zone.desks)]:
+                    for at, state in ((day, OccupancyState.FREE), (day + timedelta(hours=10), OccupancyState.OCCUPIED),
+                                      (day + timedelta(hours=12), OccupancyState.FREE)):
+                        changes.append(StateChange(hub.id, zone.id, desk, state, at, "seed"))
+    changes.sort(key=lambda c: c.at)
+    store.add_changes(changes)
+
+
+@pytest.fixture(scope="module")
+def server(broker, tmp_path_factory) -> Iterator[RunningCollector]:
+    settings = collector_settings(tmp_path_factory.mktemp("dashboard"), broker.port)
+    with serve_in_thread(settings) as running:
+        collector = running.collector
+        if not add_history(collector, HISTORY_DAYS):
+            seed_history(collector.hubs, collector.store, HISTORY_DAYS, datetime.now(UTC))
+        yield running
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = launch(p)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium):
+    context = chromium.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.errors = errors
+    yield page
+    context.close()
+    assert not errors, f"JavaScript errors: {errors}"
+
+
+class Publisher:
+    """Publishes protocol messages as an agent would (paho, QoS 1, statuses retained)."""
+
+    def __init__(self, port: int) -> None:
+        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"dash-test-{secrets.token_hex(4)}")
+        self.client.connect("127.0.0.1", port)
+        self.client.loop_start()
+        self.boot = secrets.token_hex(4)
+        self.seq = 0
+        self.retained: set[str] = set()
+
+    def status(self, hub: str, agent: str, state: AgentState) -> None:
+        msg = AgentStatus(hub=hub, agent=agent, boot=self.boot, state=state, ts=datetime.now(UTC))
+        name = topic(hub, agent, MessageKind.STATUS)
+        self.client.publish(name, encode(msg), qos=1, retain=True).wait_for_publish(5)
+        self.retained.add(name)
+
+    def event(self, hub: str, agent: str, sensor: str, kind: str, state: str) -> None:
+        self.seq += 1
+        msg = SensorEvent(hub=hub, agent=agent, boot=self.boot, sensor=sensor, kind=kind, state=state,
+                          ts=datetime.now(UTC), seq=self.seq)
+        self.client.publish(topic(hub, agent, MessageKind.EVENT), encode(msg), qos=1).wait_for_publish(5)
+
+    def close(self) -> None:
+        for name in self.retained:  # leave no retained status behind on the shared broker
+            self.client.publish(name, b"", qos=1, retain=True).wait_for_publish(5)
+        self.client.loop_stop()
+        self.client.disconnect()
+
+
+@pytest.fixture
+def publisher(broker) -> Iterator[Publisher]:
+    pub = Publisher(broker.port)
+    yield pub
+    pub.close()

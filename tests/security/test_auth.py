@@ -1,0 +1,105 @@
+"""Tokens: hashed storage, verification cache, the ``hubsense token`` command, production refusal."""
+
+from __future__ import annotations
+
+import json
+import stat
+import statistics
+import time
+from pathlib import Path
+
+import pytest
+
+from collector.auth import Role, TokenStore, create_token, production_problems, read_records
+from collector.settings import Settings
+from hubsense.cli import main
+
+
+@pytest.fixture(scope="module")
+def minted(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str]:
+    path = tmp_path_factory.mktemp("auth") / "tokens.json"
+    manager, _ = create_token(path, Role.MANAGER, "m")
+    kiosk, _ = create_token(path, Role.KIOSK, "k")
+    return path, manager, kiosk
+
+
+def test_token_file_holds_only_salted_hashes(minted: tuple[Path, str, str]) -> None:
+    path, manager, kiosk = minted
+    text = path.read_text()
+    assert manager not in text and kiosk not in text
+    assert manager.split("_", 2)[2] not in text
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    records = list(read_records(path).values())
+    assert len({r.salt for r in records}) == len(records) == 2
+
+
+def test_verify_roles_and_rejects_forgeries(minted: tuple[Path, str, str]) -> None:
+    path, manager, kiosk = minted
+    store = TokenStore(path)
+    assert store.verify(manager) is Role.MANAGER
+    assert store.verify(kiosk) is Role.KIOSK
+    token_id = manager.split("_")[1]
+    forged = manager[:-1] + ("A" if manager[-1] != "A" else "B")
+    for bad in [forged, f"hs_{token_id}_" + "x" * 43, "", "Bearer", "hs__x", manager + "x", kiosk.upper()]:
+        assert store.verify(bad) is None, bad
+    assert store.verify(forged) is None  # again, now from the negative cache
+
+
+def test_verified_tokens_are_cached_so_requests_skip_scrypt(minted: tuple[Path, str, str]) -> None:
+    path, manager, _ = minted
+    store = TokenStore(path)
+    t0 = time.perf_counter()
+    assert store.verify(manager) is Role.MANAGER
+    first = time.perf_counter() - t0
+    times = []
+    for _ in range(200):
+        t0 = time.perf_counter()
+        store.verify(manager)
+        times.append(time.perf_counter() - t0)
+    assert statistics.median(times) < first / 50
+    assert statistics.median(times) < 0.0005
+
+
+def test_token_command_create_list_revoke(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "t.json"
+    assert main(["token", "--tokens", str(path), "create", "--role", "kiosk", "--name", "Entré-skärm"]) == 0
+    out = capsys.readouterr()
+    token = out.out.strip()
+    assert token.startswith("hs_") and "shown only now" in out.err
+    assert TokenStore(path).verify(token) is Role.KIOSK
+    assert main(["token", "--tokens", str(path), "list"]) == 0
+    listed = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(t["role"], t["name"]) for t in listed] == [("kiosk", "Entré-skärm")]
+    assert token not in json.dumps(listed) and "hash" not in listed[0]
+    assert main(["token", "--tokens", str(path), "revoke", listed[0]["id"]]) == 0
+    assert TokenStore(path).verify(token) is None
+    assert main(["token", "--tokens", str(path), "revoke", listed[0]["id"]]) == 2
+
+
+def _prod(tmp_path: Path, **kw) -> Settings:
+    values = {"production": True, "tokens_path": tmp_path / "tokens.json", "sqlite_path": tmp_path / "db.sqlite3",
+              "mqtt_username": "hubsense-collector", "mqtt_password": "Zq7-pVt1vX9kLm2nB4cD6fG8hJ0"}
+    return Settings(**{**values, **kw})
+
+
+def test_production_problems(tmp_path: Path) -> None:
+    assert any("no manager token" in p for p in production_problems(_prod(tmp_path)))
+    create_token(tmp_path / "tokens.json", Role.MANAGER)
+    assert production_problems(_prod(tmp_path)) == []
+    assert any("without credentials" in p for p in production_problems(_prod(tmp_path, mqtt_username=None)))
+    for weak in ["changeme", "hubsense", "short", ""]:
+        assert any("MQTT password" in p for p in production_problems(_prod(tmp_path, mqtt_password=weak))), weak
+    influx = _prod(tmp_path, store="influxdb")
+    assert any("InfluxDB" in p for p in production_problems(influx))
+    assert production_problems(influx.model_copy(update={"influx_token": "x" * 40})) == []
+
+
+def test_collector_refuses_to_start_in_production_with_default_secrets(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("HUBSENSE_PRODUCTION", "true")
+    monkeypatch.setenv("HUBSENSE_TOKENS_PATH", str(tmp_path / "tokens.json"))
+    rc = main(["collector", "--db", str(tmp_path / "db.sqlite3"), "--port", "1"])  # never gets to bind
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert "production mode: no manager token" in err
+    assert "production mode: MQTT without credentials" in err
