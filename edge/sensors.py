@@ -69,7 +69,7 @@ def state_of(sensor: Sensor, active: bool) -> SensorState:
 
 
 def make_device(sensor: Sensor, pin_factory: Factory | None, door_bounce_s: float | None = 0.05,
-                pir_sample_hz: float = 5.0):
+                pir_sample_hz: float = 10.0):
     pull_up = sensor.effective_pull_up
     active_state = sensor.active_high if pull_up is None else None
     if sensor.kind is SensorKind.PIR:
@@ -93,7 +93,7 @@ class SensorBank:
     listener: Listener
     pin_factory: Factory | None = None
     door_bounce_s: float | None = 0.05
-    pir_sample_hz: float = 5.0
+    pir_sample_hz: float = 10.0
     devices: dict[str, object] = field(default_factory=dict, init=False)
 
     def open(self, ready_timeout: float = 2.0) -> SensorBank:

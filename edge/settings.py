@@ -50,9 +50,9 @@ class AgentSettings(BaseModel):
         "$GPIOZERO_PIN_FACTORY, else gpiozero's own choice."
     )
     pir_sample_hz: float = Field(
-        5.0, gt=0, le=100, description="How often gpiozero samples each PIR (a thread per PIR).  PIR "
-        "modules hold their output high for seconds, so 5 Hz misses nothing and costs half the idle CPU "
-        "of gpiozero's default 10 Hz."
+        10.0, gt=0, le=100, description="How often gpiozero samples each PIR (a thread per PIR; gpiozero's "
+        "default 10 Hz).  PIR modules hold their output high for seconds, so 4-5 Hz misses nothing on real "
+        "hardware and halves the sampling CPU; pulses shorter than two periods may be missed."
     )
     door_bounce_s: float | None = Field(
         0.05, ge=0, description="Software debounce of door reed contacts in seconds (None: off)."

@@ -7,6 +7,7 @@ tree unless ``--force``)::
     mosquitto/passwd          Mosquitto password file (PBKDF2-SHA512, Mosquitto's ``$7$`` format)
     mosquitto/acl             Mosquitto ACL file
     agents/{hub}/{agent}.toml one per Raspberry Pi: broker, user name, password (edge AgentSettings fields)
+    agents/{hub}/{agent}.env  the same as /etc/hubsense/agent.env for deploy/systemd/hubsense-agent.service
     collector.env             HUBSENSE_MQTT_* environment for the collector
 
 Every file is mode 0600 and every directory 0700.  Passwords are random
@@ -70,7 +71,8 @@ def acl_text(hubs: list[Hub], collector_user: str = COLLECTOR_USER) -> str:
     lines += ["", "# --- collector: what it may publish (own namespace, Home Assistant discovery) ---"]
     for hub in hubs:
         lines.append(f"topic write {TOPIC_ROOT}/{hub.id}/_collector/#")
-    lines += ["topic readwrite homeassistant/#", ""]
+    lines += ["topic readwrite homeassistant/#", "# broker statistics (monitoring, the compose health check)",
+              "topic read $SYS/#", ""]
     lines.append("# --- agents: each publishes only under hubsense/{hub}/{agent}/ (Last Will included) ---")
     for hub in hubs:
         for agent in hub.agents:
@@ -106,6 +108,20 @@ def agent_file(user: User, password: str, host: str, port: int, ca_file: str | N
     ]
     if ca_file:
         lines.append(f"ca_file = {_toml_str(ca_file)}")
+    return "\n".join(lines) + "\n"
+
+
+def agent_env(user: User, password: str, host: str, port: int, ca_file: str | None) -> str:
+    """The same settings as environment for deploy/systemd/hubsense-agent.service (/etc/hubsense/agent.env)."""
+    lines = [
+        f"# hubsense-agent.service environment for agent {user.agent} of hub {user.hub}; 'hubsense provision'.",
+        f"HUBSENSE_AGENT={user.agent}",
+        f"HUBSENSE_BROKER={host}:{port}",
+        f"HUBSENSE_MQTT_USERNAME={user.name}",
+        f"HUBSENSE_MQTT_PASSWORD={password}",
+    ]
+    if ca_file:
+        lines.append(f"HUBSENSE_CA_FILE={ca_file}")
     return "\n".join(lines) + "\n"
 
 
@@ -185,8 +201,9 @@ def provision(hubs: list[Hub], out: Path, *, broker: tuple[str, int] = ("127.0.0
     write_secret(out / "mosquitto" / "acl", acl_text(hubs, collector_user))
     for u in users:
         if u.role == "agent":
-            write_secret(out / "agents" / str(u.hub) / f"{u.agent}.toml",
-                         agent_file(u, passwords[u.name], host, port, ca_file))
+            base = out / "agents" / str(u.hub) / str(u.agent)
+            write_secret(base.with_suffix(".toml"), agent_file(u, passwords[u.name], host, port, ca_file))
+            write_secret(base.with_suffix(".env"), agent_env(u, passwords[u.name], host, port, ca_file))
     write_secret(out / "collector.env", collector_env(collector_user, passwords[collector_user], host, port, ca_file))
     state = {"version": 1, "hubs": [h.id for h in hubs],
              "users": {u.name: {"role": u.role, "hub": u.hub, "agent": u.agent, "password": passwords[u.name]}
@@ -194,7 +211,8 @@ def provision(hubs: list[Hub], out: Path, *, broker: tuple[str, int] = ("127.0.0
     write_secret(out / "credentials.json", json.dumps(state, indent=2) + "\n")
     for name, u in previous.items():
         if name not in passwords and u.get("role") == "agent":
-            (out / "agents" / str(u["hub"]) / f"{u['agent']}.toml").unlink(missing_ok=True)
+            for suffix in (".toml", ".env"):
+                (out / "agents" / str(u["hub"]) / f"{u['agent']}{suffix}").unlink(missing_ok=True)
     report = {u.name: "new" if u.name not in old else "kept" if old[u.name] == passwords[u.name] else "rotated"
               for u in users}
     report.update({name: "removed" for name in old if name not in passwords})

@@ -1,7 +1,7 @@
 """Booking routes: booked vs used hours per bookable room, no-shows, and live release flags.
 
-Calendars come from the ``bookings`` setting (see :mod:`collector.bookings_source`);
-occupancy from the stored zone state changes.  ``start`` / ``end`` follow the
+Calendars come from the ``bookings`` setting (see :mod:`collector.bookings_source`) and are
+only held in memory; occupancy from the stored zone state changes.  ``start`` / ``end`` follow the
 statistics API (ISO 8601 with offset, or a bare date = local midnight).
 """
 
@@ -25,9 +25,10 @@ router = APIRouter()
 
 
 class BookingOut(BaseModel):
+    """A booking as times only: event titles and organizers can name people, so they are never shown."""
+
     zone: str = Field(description="Zone id of the booked room.")
     room: str = Field(description="Display name of the room.")
-    summary: str = Field(description="Title of the calendar event.")
     start: datetime = Field(description="Booking start (UTC).")
     end: datetime = Field(description="Booking end (UTC).")
     status: BookingStatus = Field(
@@ -42,7 +43,7 @@ class BookingOut(BaseModel):
     @classmethod
     def build(cls, hub: Hub, o: BookingOutcome) -> BookingOut:
         b = o.booking
-        return cls(zone=b.zone, room=hub.zone(b.zone).name, summary=b.summary, start=b.start, end=b.end,
+        return cls(zone=b.zone, room=hub.zone(b.zone).name, start=b.start, end=b.end,
                    status=o.status, no_show=o.status is BookingStatus.NO_SHOW, first_occupied=o.first_occupied,
                    used_minutes=round(o.used_s / 60, 2))
 

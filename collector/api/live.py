@@ -6,11 +6,12 @@ import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
+import orjson
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 
 from collector.api.deps import get_hub, get_hubs
-from collector.api.schemas import Health, HubOut, ZoneOut
+from collector.api.schemas import Health, HubOut, ZoneOut, zone_payload
 from collector.live import LiveState
 from hubsense.config import Hub
 
@@ -22,10 +23,18 @@ def get_live(request: Request) -> LiveState:
     return request.app.state.live
 
 
-def _zones(hub: Hub, live: LiveState) -> list[ZoneOut]:
+class JSONBytes(Response):
+    media_type = "application/json"
+
+
+def dumps(payload: object) -> bytes:
+    return orjson.dumps(payload, option=orjson.OPT_UTC_Z)
+
+
+def _zones(hub: Hub, live: LiveState) -> list[dict]:
     now = datetime.now(UTC)
     views = {v.zone: v for v in live.views(hub.id, now)}
-    return [ZoneOut.build(z, views[z.id], now) for z in hub.zones]
+    return [zone_payload(z, views[z.id], now) for z in hub.zones]
 
 
 @router.get("/api/hubs", response_model=list[HubOut], summary="All hubs with zone counts by state")
@@ -34,16 +43,18 @@ def list_hubs(hubs: dict[str, Hub] = Depends(get_hubs), live: LiveState = Depend
     return [HubOut.build(h, live.views(h.id, now)) for h in hubs.values()]
 
 
-@router.get("/api/hubs/{hub}/zones", response_model=list[ZoneOut], summary="Live state of every zone of a hub")
-def list_zones(hub: Hub = Depends(get_hub), live: LiveState = Depends(get_live)) -> list[ZoneOut]:
-    return _zones(hub, live)
+@router.get("/api/hubs/{hub}/zones", response_model=list[ZoneOut], response_class=JSONBytes,
+            summary="Live state of every zone of a hub")
+def list_zones(hub: Hub = Depends(get_hub), live: LiveState = Depends(get_live)) -> JSONBytes:
+    return JSONBytes(dumps(_zones(hub, live)))
 
 
-@router.get("/api/hubs/{hub}/zones/{zone}", response_model=ZoneOut, summary="Live state of one zone")
-def get_zone(zone: str, hub: Hub = Depends(get_hub), live: LiveState = Depends(get_live)) -> ZoneOut:
+@router.get("/api/hubs/{hub}/zones/{zone}", response_model=ZoneOut, response_class=JSONBytes,
+            summary="Live state of one zone")
+def get_zone(zone: str, hub: Hub = Depends(get_hub), live: LiveState = Depends(get_live)) -> JSONBytes:
     for out in _zones(hub, live):
-        if out.id == zone:
-            return out
+        if out["id"] == zone:
+            return JSONBytes(dumps(out))
     raise HTTPException(404, f"unknown zone {zone!r} in hub {hub.id!r}")
 
 
@@ -71,8 +82,8 @@ async def stream(request: Request, hub: str | None = Query(None, description="On
                     yield b": keepalive\n\n"
                     continue
                 view = item["view"]
-                out = ZoneOut.build(hubs[view.hub].zone(view.zone), view, datetime.now(UTC))
-                yield f"event: zone\ndata: {out.model_dump_json()}\n\n".encode()
+                out = zone_payload(hubs[view.hub].zone(view.zone), view, datetime.now(UTC))
+                yield b"event: zone\ndata: " + dumps(out) + b"\n\n"
         finally:
             live.broadcaster.unsubscribe(listener)
 

@@ -85,11 +85,14 @@ def _cell(value: object) -> object:
 
 def nullable(values: np.ndarray) -> list:
     """Floats with NaN as None (JSON null)."""
-    return [None if v != v else v for v in np.asarray(values, dtype=np.float64).tolist()]
+    values = np.asarray(values, dtype=np.float64)
+    if not np.isnan(values).any():
+        return values.tolist()
+    return np.where(np.isnan(values), None, values.astype(object)).tolist()
 
 
 def iso(t: np.ndarray) -> list[str]:
-    return [from_epoch(x).isoformat() for x in t]
+    return [from_epoch(x).isoformat() for x in t.tolist()]
 
 
 @router.get("/api/hubs/{hub}/utilisation", response_model=UtilisationReport,
@@ -112,24 +115,24 @@ def get_utilisation(
 
 def _utilisation_rows(hub: Hub, report: utilisation.Utilisation) -> list[dict]:
     starts, ends = iso(report.edges[:-1]), iso(report.edges[1:])
-    local = [datetime.fromtimestamp(t, hub.tz).isoformat() for t in report.edges[:-1]]
+    local = [datetime.fromtimestamp(t, hub.tz).isoformat() for t in report.edges[:-1].tolist()]
     rows: list[dict] = []
+    none = [None] * len(starts)
     for series in [*report.zones, report.hub]:
-        zone = series.zone
-        desks = series.desks if series.desks else None
-        peak = series.peak_desks.tolist() if series.peak_desks is not None else [None] * len(starts)
-        share = nullable(series.peak_desk_share) if series.peak_desks is not None else [None] * len(starts)
-        for cols in zip(starts, ends, local, series.open_s.tolist(), series.known_s.tolist(),
-                        series.occupied_s.tolist(), nullable(series.utilisation),
-                        nullable(series.data_quality), peak, share, strict=True):
-            rows.append({
-                "start": cols[0], "end": cols[1], "local_start": cols[2],
-                "zone": zone.id if zone else None, "kind": zone.kind.value if zone else None,
-                "open_s": cols[3], "known_s": cols[4], "occupied_s": cols[5], "utilisation": cols[6],
-                "data_quality": cols[7], "desks": desks,
-                "peak_desks_in_use": cols[8] if cols[8] is None or cols[8] >= 0 else None,
-                "peak_desk_share": cols[9],
-            })
+        zone, kind = (series.zone.id, series.zone.kind.value) if series.zone else (None, None)
+        desks = series.desks or None
+        peak, share = none, none
+        if series.peak_desks is not None:
+            peak = [p if p >= 0 else None for p in series.peak_desks.tolist()]
+            share = nullable(series.peak_desk_share)
+        rows.extend(
+            {"start": a, "end": b, "local_start": ls, "zone": zone, "kind": kind, "open_s": o, "known_s": k,
+             "occupied_s": oc, "utilisation": u, "data_quality": q, "desks": desks, "peak_desks_in_use": p,
+             "peak_desk_share": sh}
+            for a, b, ls, o, k, oc, u, q, p, sh in zip(
+                starts, ends, local, series.open_s.tolist(), series.known_s.tolist(), series.occupied_s.tolist(),
+                nullable(series.utilisation), nullable(series.data_quality), peak, share, strict=True)
+        )
     return rows
 
 

@@ -44,18 +44,19 @@ class SeqWindow:
 
 
 class Deduplicator:
-    """SeqWindows per agent, keeping only the most recently used boots."""
+    """SeqWindows per (agent, boot), keeping only each agent's most recently started boots."""
 
     def __init__(self) -> None:
-        self._boots: dict[str, OrderedDict[str, SeqWindow]] = {}
+        self._windows: dict[tuple[str, str], SeqWindow] = {}
+        self._boots: dict[str, OrderedDict[str, None]] = {}
 
     def first_time(self, agent: str, boot: str, seq: int) -> bool:
-        boots = self._boots.setdefault(agent, OrderedDict())
-        window = boots.get(boot)
+        window = self._windows.get((agent, boot))
         if window is None:
-            window = boots[boot] = SeqWindow()
+            window = self._windows[(agent, boot)] = SeqWindow()
+            boots = self._boots.setdefault(agent, OrderedDict())
+            boots[boot] = None
             if len(boots) > MAX_BOOTS:
-                boots.popitem(last=False)
-        else:
-            boots.move_to_end(boot)
+                oldest, _ = boots.popitem(last=False)
+                del self._windows[(agent, oldest)]
         return window.add(seq)

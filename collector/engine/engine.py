@@ -62,7 +62,10 @@ class Engine:
         ts = ev.ts.timestamp()
         agent = self.agents[ev.agent]
         agent.clock_offset = ts - received
-        self._evidence(agent, received, out)
+        if agent.stale or agent.offline_at is not None or agent.last_seen is None:
+            self._evidence(agent, received, out)
+        elif received > agent.last_seen:  # fast path: alive, and stays alive
+            agent.last_seen = received
         t = event_time(ts, received)
         if t < sensor.last_t:
             self.counters["late"] += 1
@@ -206,16 +209,16 @@ class Engine:
             sensor.changed_at = t
             if zone.room is not None:
                 zone.room.door_moved(t, before)
-        self._refresh(zone, at, out)
+        self._refresh(zone, at, out, sensor.desk)
 
-    def _refresh(self, zone: ZoneTrack, t: float, out: list[StateChange]) -> None:
+    def _refresh(self, zone: ZoneTrack, t: float, out: list[StateChange], touched: str | None = None) -> None:
         """Re-evaluate a zone at ``t`` and emit what changed."""
         if t < zone.clock:
             t = zone.clock
         zone.clock = t
         mask = self._mask(zone)
         if mask is None:
-            (state, reason, deadline), desks = zone.evaluate(t)
+            (state, reason, deadline), desks = zone.evaluate(t, touched)
         else:
             state, reason, deadline = UNKNOWN, mask, INF
             desks = [(d, UNKNOWN, mask) for d in zone.desks.values()]

@@ -21,7 +21,7 @@ from hubsense.protocol import SensorKind
 
 
 class DeskTrack:
-    __slots__ = ("group", "id", "name", "reason", "since", "state")
+    __slots__ = ("group", "id", "logic", "name", "reason", "since", "state")
 
     def __init__(self, desk_id: str, name: str, pirs: list[SensorTrack]) -> None:
         self.id = desk_id
@@ -30,6 +30,7 @@ class DeskTrack:
         self.state = UNKNOWN
         self.reason = "no_data"
         self.since: float | None = None
+        self.logic: Result | None = None  # cached sensor-logic result, valid until its deadline
 
 
 class ZoneTrack:
@@ -62,27 +63,36 @@ class ZoneTrack:
     def group_of(self, s: SensorTrack) -> PirGroup:
         return self.desks[s.desk].group if s.desk is not None else self.group
 
-    def evaluate(self, now: float) -> tuple[Result, list[tuple[DeskTrack, OccupancyState, str]]]:
-        """The zone (and each desk) at ``now`` from sensor logic alone, with the next deadline."""
+    def evaluate(
+        self, now: float, touched: str | None = None
+    ) -> tuple[Result, list[tuple[DeskTrack, OccupancyState, str]]]:
+        """The zone (and each desk) at ``now`` from sensor logic alone, with the next deadline.
+        ``touched`` names the only desk whose sensors changed since the last evaluation."""
         if not self.desks:
             if not self.group.pirs:
                 return (UNKNOWN, "no_sensors", INF), []
             if self.room is not None:
                 return eval_room(self.group, self.room, self.params, now), []
             return eval_pirs(self.group, self.params, now), []
-        return self._evaluate_desks(now)
+        return self._evaluate_desks(now, touched)
 
-    def _evaluate_desks(self, now: float) -> tuple[Result, list[tuple[DeskTrack, OccupancyState, str]]]:
+    def _evaluate_desks(
+        self, now: float, touched: str | None
+    ) -> tuple[Result, list[tuple[DeskTrack, OccupancyState, str]]]:
         desks = []
         states = []
         deadline = INF
         for desk in self.desks.values():
-            if desk.group.pirs:
-                state, reason, d = eval_pirs(desk.group, self.params, now)
-                deadline = min(deadline, d)
+            logic = desk.logic
+            if logic is None or logic[2] <= now or desk.id == touched:
+                logic = desk.logic = (
+                    eval_pirs(desk.group, self.params, now) if desk.group.pirs else (UNKNOWN, "no_sensors", INF)
+                )
+            state, reason, d = logic
+            if d < deadline:
+                deadline = d
+            if desk.group.pirs:  # a desk without a sensor cannot make the whole area unknown
                 states.append((state, reason))
-            else:
-                state, reason = UNKNOWN, "no_sensors"
             desks.append((desk, state, reason))
         if self.group.pirs:
             state, reason, d = eval_pirs(self.group, self.params, now)

@@ -125,9 +125,11 @@ def bucket_edges(tz: ZoneInfo, start: float, end: float, bucket: str) -> np.ndar
 def _hour_edges(tz: ZoneInfo, start: float, end: float) -> np.ndarray:
     """Local hour boundaries in (start, end): UTC instants whose local time is HH:00.
 
-    Candidates are every quarter hour (offsets are multiples of 15 minutes in
-    every zone in use), kept where the local time is on the hour.
+    Candidates are every whole UTC hour when every offset in the range is a whole
+    number of hours (then those are exactly the local hours), else every quarter
+    hour (offsets are multiples of 15 minutes in every zone in use).
     """
-    q = 900.0
-    grid = np.arange(np.ceil(start / q) * q, end, q)
-    return grid[np.mod(local_seconds(tz, grid), HOUR) == 0]
+    _, offsets = _transitions(tz, int(np.floor(start / DAY)) - 1, int(np.floor(end / DAY)) + 1)
+    step = HOUR if np.all(np.mod(offsets, HOUR) == 0) else 900.0
+    grid = np.arange(np.ceil(start / step) * step, end, step)
+    return grid if step == HOUR else grid[np.mod(local_seconds(tz, grid), HOUR) == 0]

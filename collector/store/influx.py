@@ -36,6 +36,7 @@ _KINDS = {k.value: k for k in SensorKind}
 _STATES = {s.value: s for s in SensorState}
 _OCC = {s.value: s for s in OccupancyState}
 _FAR_PAST_NS = -(2**62)
+READ_WINDOW_US = 7 * 86_400_000_000  # events() / health() read a week at a time
 
 
 class InfluxStore:
@@ -181,40 +182,65 @@ class InfluxStore:
     def events(
         self, hub: str | None = None, start: datetime | None = None, end: datetime | None = None
     ) -> Iterator[ReceivedEvent]:
-        clauses = [f"hub = {quote_str(hub)}"] if hub is not None else []
-        if start is not None:
-            clauses += [f"time >= {to_us(start) * 1000 - self.clock_margin_ns}", f"received_us >= {to_us(start)}"]
-        else:
-            clauses.append(f"time >= {_FAR_PAST_NS}")
-        if end is not None:
-            clauses += [f"time < {to_us(end) * 1000 + self.clock_margin_ns}", f"received_us < {to_us(end)}"]
-        rows = list(self._query(
-            f"SELECT * FROM {self._from('sensor_event', self.raw_rp)} WHERE {' AND '.join(clauses)}"
-        ))
-        rows.sort(key=lambda r: (r["received_us"], r["agent"], r["boot"], r["seq"]))
-        for r in rows:
-            yield ReceivedEvent(r["hub"], r["agent"], r["sensor"], _KINDS[r["kind"]], _STATES[r["state"]],
-                                from_us(r["time"] // 1000), r["seq"], r["boot"], from_us(r["received_us"]))
+        """Read in windows of receive time (memory stays bounded on long ranges)."""
+        src = self._from("sensor_event", self.raw_rp)
+        hub_where = f"hub = {quote_str(hub)} AND " if hub is not None else ""
+        margin_us = self.clock_margin_ns // 1000
+        for w0, w1 in self._windows(src, "seq", hub_where, start, end, margin_us):
+            rows = list(self._query(
+                f"SELECT * FROM {src} WHERE {hub_where}time >= {(w0 - margin_us) * 1000} "
+                f"AND time < {(w1 + margin_us) * 1000} AND received_us >= {w0} AND received_us < {w1}"
+            ))
+            rows.sort(key=lambda r: (r["received_us"], r["agent"], r["boot"], r["seq"]))
+            yield from map(_event_record, rows)
 
     def event_count(self, hub: str | None = None) -> int:
-        where = f"WHERE hub = {quote_str(hub)} AND time >= {_FAR_PAST_NS}" if hub else \
-            f"WHERE time >= {_FAR_PAST_NS}"
-        rows = list(self._query(f"SELECT COUNT(seq) FROM {self._from('sensor_event', self.raw_rp)} {where}"))
+        hub_where = f"hub = {quote_str(hub)} AND " if hub is not None else ""
+        rows = list(self._query(
+            f"SELECT COUNT(seq) FROM {self._from('sensor_event', self.raw_rp)} WHERE {hub_where}"
+            f"time >= {_FAR_PAST_NS}"
+        ))
         return int(rows[0]["count"]) if rows else 0
 
     def health(
         self, hub: str | None = None, start: datetime | None = None, end: datetime | None = None
     ) -> Iterator[AgentHealth]:
-        clauses = [f"hub = {quote_str(hub)}"] if hub is not None else []
-        clauses.append(f"time >= {_FAR_PAST_NS if start is None else to_us(start) * 1000}")
-        if end is not None:
-            clauses.append(f"time < {to_us(end) * 1000}")
-        rows = list(self._query(
-            f"SELECT * FROM {self._from('agent_health', self.raw_rp)} WHERE {' AND '.join(clauses)} "
-            "GROUP BY hub, agent"
-        ))
-        rows.sort(key=lambda r: (r["time"], r["hub"], r["agent"]))
-        return map(_health_record, rows)
+        src = self._from("agent_health", self.raw_rp)
+        hub_where = f"hub = {quote_str(hub)} AND " if hub is not None else ""
+        for w0, w1 in self._windows(src, "dropped", hub_where, start, end, 0):
+            rows = list(self._query(
+                f"SELECT * FROM {src} WHERE {hub_where}time >= {w0 * 1000} AND time < {w1 * 1000} "
+                "GROUP BY hub, agent"
+            ))
+            rows.sort(key=lambda r: (r["time"], r["hub"], r["agent"]))
+            yield from map(_health_record, rows)
+
+    def _windows(
+        self, src: str, field: str, hub_where: str, start: datetime | None, end: datetime | None,
+        margin_us: int,
+    ) -> Iterator[tuple[int, int]]:
+        """[w0, w1) microsecond windows covering start..end; an open bound is taken from the
+        first / last stored point (widened by ``margin_us``)."""
+        lo = to_us(start) if start is not None else None
+        hi = to_us(end) if end is not None else None
+        if lo is None or hi is None:
+            bounds = self._time_bounds(src, field, hub_where)
+            if bounds is None:
+                return
+            first_us, last_us = bounds
+            lo = first_us - margin_us if lo is None else lo
+            hi = last_us + margin_us + 1 if hi is None else hi
+        for w0 in range(lo, hi, READ_WINDOW_US):
+            yield w0, min(w0 + READ_WINDOW_US, hi)
+
+    def _time_bounds(self, src: str, field: str, hub_where: str) -> tuple[int, int] | None:
+        """Times (µs) of the first and last point, or None when there is none."""
+        where = f"WHERE {hub_where}time >= {_FAR_PAST_NS}"
+        first = list(self._query(f"SELECT FIRST({field}) FROM {src} {where}"))
+        last = list(self._query(f"SELECT LAST({field}) FROM {src} {where}"))
+        if not first or not last:
+            return None
+        return first[0]["time"] // 1000, last[0]["time"] // 1000
 
     def latest_health(self, hub: str) -> list[AgentHealth]:
         rows = self._query(
@@ -235,6 +261,11 @@ class InfluxStore:
 
     def close(self) -> None:
         self.http.close()
+
+
+def _event_record(r: dict) -> ReceivedEvent:
+    return ReceivedEvent(r["hub"], r["agent"], r["sensor"], _KINDS[r["kind"]], _STATES[r["state"]],
+                         from_us(r["time"] // 1000), r["seq"], r["boot"], from_us(r["received_us"]))
 
 
 def _health_record(r: dict) -> AgentHealth:

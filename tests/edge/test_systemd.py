@@ -1,13 +1,18 @@
 from __future__ import annotations
 
+import json
 import os
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from edge.systemd import Notifier
+from hubsense.config import DEFAULT_CONFIG_DIR
+from hubsense.services import Mosquitto
 
 
 @pytest.fixture
@@ -77,3 +82,30 @@ def test_environment_is_read_by_default(notify_socket: tuple[str, socket.socket]
     assert n.watchdog_s == 30.0
     assert n.watchdog(now=0.0)
     assert _recv(sock) == ["WATCHDOG=1"]
+
+
+def test_the_agent_command_notifies_systemd(notify_socket: tuple[str, socket.socket], broker: Mosquitto,
+                                            tmp_path: Path) -> None:
+    """The real ``hubsense agent`` process, as systemd runs it: READY=1 once its sensors are open,
+    STOPPING=1 when it stops."""
+    path, sock = notify_socket
+    sock.settimeout(20)
+    env = {**os.environ, "NOTIFY_SOCKET": path, "WATCHDOG_USEC": "2000000"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hubsense.cli", "agent", "--config", str(DEFAULT_CONFIG_DIR / "stockholm.toml"),
+         "--agent", "sthlm-pi-entre", "--broker", f"127.0.0.1:{broker.port}", "--pin-factory", "mock",
+         "--queue", str(tmp_path / "queue.sqlite3"), "--log-json", "--duration", "0.5"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        messages = []
+        while "STOPPING=1" not in messages:
+            messages += _recv(sock)
+        _, err = proc.communicate(timeout=20)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err
+    assert messages.index("READY=1") < messages.index("STOPPING=1")
+    assert any(m.startswith("STATUS=") for m in messages)
+    records = [json.loads(line) for line in err.splitlines()]  # --log-json: one JSON object a line
+    assert records and all({"ts", "level", "logger", "message"} <= set(r) for r in records)
+    assert any("started" in r["message"] for r in records)

@@ -48,11 +48,13 @@ id = "rum-a"
 name = "Room A"
 kind = "room"
 capacity = 4
+profile = {{ vacancy_timeout_s = 0.5, door_exit_window_s = 0.3 }}
 [[zones]]
 id = "rum-b"
 name = "Room B"
 kind = "room"
 capacity = 4
+profile = {{ vacancy_timeout_s = 0.5, door_exit_window_s = 0.3 }}
 [[zones]]
 id = "oppen"
 name = "Open area"
@@ -64,6 +66,7 @@ id = "rum-c"
 name = "Room C"
 kind = "room"
 capacity = 2
+profile = {{ vacancy_timeout_s = 0.5, door_exit_window_s = 0.3 }}
 [[agents]]
 id = "rel-a"
 [[agents.sensors]]
@@ -182,8 +185,10 @@ class Driver:
     """Toggles the fleet's door pins (synchronous events) at ``rate`` events/s, and its PIR pins
     every ``pir_every_s`` (gpiozero samples those in a thread), until ``doors`` door toggles."""
 
-    def __init__(self, fleet: Fleet, doors: int, rate: float, pir_every_s: float = 0.04, seed: int = 1) -> None:
+    def __init__(self, fleet: Fleet, doors: int, rate: float, pir_every_s: float = 0.12, seed: int = 1,
+                 door_spell_s: float = 0.7) -> None:
         self.fleet, self.doors, self.rate, self.pir_every_s = fleet, doors, rate, pir_every_s
+        self.door_spell_s = door_spell_s
         self.random = random.Random(seed)
         self.done_doors = 0
         self.thread = threading.Thread(target=self._run, name="driver", daemon=True)
@@ -211,9 +216,10 @@ class Driver:
         for i in range(self.doors):
             if self._stop.is_set():
                 return
-            self._toggle(*self.random.choice(doors))
-            self.done_doors = i + 1
             now = time.monotonic()
+            # one door at a time, for ``door_spell_s``: the other rooms rest and can change state
+            self._toggle(*doors[int((now - start) / self.door_spell_s) % len(doors)])
+            self.done_doors = i + 1
             if now >= next_pir:
                 self._toggle(*self.random.choice(pirs))
                 next_pir = now + self.pir_every_s

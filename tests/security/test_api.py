@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -19,6 +20,7 @@ from collector.auth import Role, create_token, revoke_token
 from collector.settings import Settings
 from collector.store.sqlite import SqliteStore
 from dashboard import STATIC
+from tests.support import collector_settings, running_collector
 
 STATS = "/api/hubs/stockholm/utilisation?start=2026-03-02&end=2026-03-09"
 MANAGER_ONLY = [STATS, "/api/hubs/stockholm/heatmap?start=2026-03-02&end=2026-03-09",
@@ -213,3 +215,15 @@ def test_too_many_buckets_is_refused(api: Api) -> None:
     r = api.get(hourly_year, api.manager)
     assert r.status_code == 400 and "max_buckets" in r.json()["detail"]
     assert api.get(hourly_year.replace("bucket=hour", "bucket=week"), api.manager).status_code == 200
+
+
+def test_kiosk_event_stream_with_url_token(broker, tmp_path: Path, tokens: Tokens) -> None:
+    """EventSource cannot send headers: over real HTTP the stream takes ``?token=``."""
+    shutil.copy(tokens.path, tmp_path / "tokens.json")
+    settings = collector_settings(broker, tmp_path, public_live_view=False, tokens_path=tmp_path / "tokens.json")
+    with running_collector(settings) as running:
+        assert running.get("/api/stream").status_code == 401
+        with httpx.stream("GET", f"{running.url}/api/stream?token={tokens.kiosk}", timeout=5) as r:
+            assert r.status_code == 200
+            assert r.headers["content-type"].startswith("text/event-stream")
+            assert next(r.iter_lines()) == "retry: 2000"

@@ -92,7 +92,7 @@ def test_agents_read_nothing_and_collector_writes_no_agent_topic(secure_broker: 
 
 def test_files_are_private_and_agent_files_are_agent_settings(creds: Path) -> None:
     files = [p for p in creds.rglob("*") if p.is_file()]
-    assert len(files) >= 8
+    assert len(files) >= 12
     for path in [creds, *creds.rglob("*")]:
         mode = stat.S_IMODE(path.stat().st_mode)
         assert mode == (0o700 if path.is_dir() else 0o600), path
@@ -158,6 +158,8 @@ def test_removed_agent_loses_its_files(tmp_path: Path, stockholm: Hub) -> None:
     gone = agent_user("stockholm", stockholm.agents[1].id)
     assert report[gone] == "removed"
     assert not (out / "agents" / "stockholm" / f"{stockholm.agents[1].id}.toml").exists()
+    assert not (out / "agents" / "stockholm" / f"{stockholm.agents[1].id}.env").exists()
+    assert (out / "agents" / "stockholm" / f"{stockholm.agents[0].id}.env").exists()
     assert gone not in (out / "mosquitto" / "passwd").read_text()
 
 
@@ -175,5 +177,7 @@ def test_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert "new      ostersund.ost-pi-desk" in capsys.readouterr().out
     data = tomllib.loads((out / "agents" / "ostersund" / "ost-pi-desk.toml").read_text())
     assert (data["broker_host"], data["broker_port"], data["ca_file"]) == ("mqtt.hub", 8883, "/etc/hubsense/ca.crt")
+    env = (out / "agents" / "ostersund" / "ost-pi-desk.env").read_text()
+    assert "HUBSENSE_BROKER=mqtt.hub:8883\n" in env and f"HUBSENSE_MQTT_PASSWORD={data['password']}\n" in env
     assert main(["provision", "atlantis", "--out", str(out)]) == 2
     assert "unknown hub" in capsys.readouterr().err

@@ -17,7 +17,7 @@ from collector.settings import Settings
 from collector.store.sqlite import SqliteStore
 from hubsense.protocol import SensorKind, SensorState
 
-MAX_EXAMPLES = 25  # per operation and generation mode; the whole test stays well under a minute
+MAX_EXAMPLES = 20  # per operation and generation mode; the whole test stays well under a minute
 
 
 def _some_events(now: datetime) -> list[ReceivedEvent]:

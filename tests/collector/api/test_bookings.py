@@ -82,8 +82,9 @@ def test_report_from_a_calendar_file(tmp_path: Path) -> None:
                                    "booked_unused_hours": 85 / 60, "unbooked_used_hours": 0.5,
                                    "unknown_hours": 8}, abs=1e-3)
     assert (room["bookings"], room["no_shows"]) == (2, 1)
-    assert [(b["summary"], b["status"], b["no_show"]) for b in room["items"]] == [
-        ("Styrgrupp", "used", False), ("Kundmöte", "no_show", True)]
+    assert [(b["start"][11:16], b["status"], b["no_show"]) for b in room["items"]] == [
+        ("09:00", "used", False), ("13:00", "no_show", True)]
+    assert "summary" not in room["items"][0]  # event titles can name people: never shown
     assert datetime.fromisoformat(room["items"][0]["first_occupied"]) == at(9 + 5 / 60)
 
     r = client.get(f"/api/hubs/{HUB}/bookings", params={**PERIOD, "format": "csv"})
@@ -135,9 +136,8 @@ def test_live_bookings_flag_no_shows_after_the_grace_period(tmp_path: Path) -> N
     client = make_client(tmp_path, {k: str(tmp_path / v) for k, v in rooms.items()}, changes)
     r = client.get(f"/api/hubs/{HUB}/bookings/live")
     assert r.status_code == 200, r.text
-    got = {b["zone"]: (b["summary"], b["status"], b["no_show"]) for b in r.json()["bookings"]}
-    assert got == {EKORREN: ("Ekorren", "used", False), RAVEN: ("Raven", "no_show", True),
-                   ALGEN: ("Algen", "pending", False)}
+    got = {b["zone"]: (b["status"], b["no_show"]) for b in r.json()["bookings"]}
+    assert got == {EKORREN: ("used", False), RAVEN: ("no_show", True), ALGEN: ("pending", False)}
 
 
 def test_unknown_zone_in_the_bookings_setting_fails_at_startup(tmp_path: Path) -> None:

@@ -48,3 +48,14 @@ def test_day_week_month_edges_are_local_midnights():
 def test_local_week_changes_on_monday():
     w = local_week(TZ, np.array([ts(2026, 3, 29, 23), ts(2026, 3, 30, 0, 1)]))
     assert w[1] == w[0] + 1
+
+
+def test_hour_edges_in_a_half_hour_offset_zone():
+    from datetime import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    adelaide = ZoneInfo("Australia/Adelaide")  # +10:30 in summer, +09:30 from 2026-04-05 03:00
+    start = dt(2026, 4, 5, tzinfo=adelaide).timestamp()
+    edges = bucket_edges(adelaide, start, start + 86400 + 3600, "hour")
+    assert len(edges) - 1 == 25
+    assert all(dt.fromtimestamp(t, adelaide).minute == 0 for t in edges)

@@ -87,3 +87,21 @@ def test_unreachable_server_is_unavailable() -> None:
         store.add_events([event(1)])
     with pytest.raises(StoreUnavailable):
         store.event_count()
+
+
+def test_reads_in_windows_keep_receive_order_across_window_edges(
+    influx: InfluxStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("collector.store.influx.READ_WINDOW_US", 3_600_000_000)  # 1 h windows
+    events = []
+    for i in range(12):  # every 25 min, agent clocks 50 min behind to 40 min ahead
+        received = T0 + timedelta(minutes=25 * i)
+        ts = received + timedelta(minutes=(i % 10) * 10 - 50)
+        events.append(replace(event(i, agent=f"pi-{i % 3}"), ts=ts, received=received))
+    influx.add_events(events[::-1])
+    assert list(influx.events()) == events
+    assert list(influx.events("hq", T0 + timedelta(minutes=50), T0 + timedelta(minutes=200))) == events[2:8]
+    records = [health(37 * i, f"pi-{i % 2}") for i in range(10)]
+    influx.add_health(records)
+    assert list(influx.health("hq")) == records
+    assert list(influx.health(end=T0 + timedelta(minutes=74))) == records[:3]
