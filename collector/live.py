@@ -97,13 +97,10 @@ class LiveState:
 
     def announce(self, changes: Iterable[StateChange], now: datetime) -> None:
         """Push the current view of every zone that changed to SSE listeners."""
-        touched = sorted({(c.hub, c.zone) for c in changes})
-        if not touched or not self.broadcaster.listener_count:
+        if not self.broadcaster.listener_count:
             return
-        by_hub: dict[str, set[str]] = {}
-        for hub, zone in touched:
-            by_hub.setdefault(hub, set()).add(zone)
-        for hub, zones in by_hub.items():
-            for view in self.views(hub, now):
-                if view.zone in zones:
-                    self.broadcaster.publish(hub, {"type": "zone", "view": view})
+        touched = dict.fromkeys((c.hub, c.zone) for c in changes)  # unique, in order of change
+        with self.lock:
+            views = [self.engines[hub].view(zone, now) for hub, zone in touched]
+        for view in views:
+            self.broadcaster.publish(view.hub, {"type": "zone", "view": view})

@@ -23,6 +23,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
+import orjson
+
 from collector.engine import overrides_from
 from collector.engine.engine import Engine
 from collector.engine.summary import summarize
@@ -48,7 +50,7 @@ def parse_lines(lines: Iterable[str], result: ReplayResult) -> dict[str, list]:
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
+            record = orjson.loads(line)
             received = datetime.fromisoformat(record["received"])
             if received.tzinfo is None:
                 raise ValueError("received time without offset")
@@ -57,7 +59,7 @@ def parse_lines(lines: Iterable[str], result: ReplayResult) -> dict[str, list]:
         except Rejected as exc:
             result.bad[exc.reason] += 1
             continue
-        except (ValueError, KeyError, TypeError, AttributeError):
+        except (ValueError, KeyError, TypeError, AttributeError, orjson.JSONDecodeError):
             result.bad["bad_line"] += 1
             continue
         result.messages += 1

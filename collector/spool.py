@@ -180,6 +180,16 @@ class SpooledStore:
         """Records waiting in the spool."""
         return self.spool.depth
 
+    def status(self) -> dict[str, object]:
+        """For health endpoints and metrics."""
+        return {
+            "depth": self.spool.depth,
+            "max": self.spool.max_records,
+            "high_water": self.high_water,
+            "store_available": self.last_error is None,
+            "last_error": self.last_error,
+        }
+
     # --- writes --------------------------------------------------------------
 
     def add_events(self, events: Sequence[ReceivedEvent]) -> int:

@@ -36,6 +36,8 @@ FORMAT = Query("json", description="json, or csv (header row, ISO 8601 times).")
 
 
 def parse_time(value: str, hub: Hub, name: str) -> datetime:
+    if len(value) > 19 and value[-6] == " ":  # an unencoded '+' of the offset arrives as a space
+        value = f"{value[:-6]}+{value[-5:]}"
     try:
         if len(value) == 10:
             return datetime.combine(date.fromisoformat(value), time(0), hub.tz).astimezone(UTC)
@@ -213,10 +215,13 @@ def get_sessions(
 
 def _peak_rows(hub: Hub, peaks: sessions.DailyPeaks) -> list[dict]:
     starts = peaks.edges[:-1]
+    none = [None] * len(starts)
+    zones = peaks.zones.tolist() if peaks.zones is not None else none
+    desks = peaks.desks.tolist() if peaks.desks is not None else none
     return [{"start": a, "end": b, "date": datetime.fromtimestamp(t, hub.tz).date().isoformat(),
-             "peak_zones": z if z >= 0 else None, "peak_desks": d if d >= 0 else None}
-            for a, b, t, z, d in zip(iso(starts), iso(peaks.edges[1:]), starts.tolist(),
-                                     peaks.zones.tolist(), peaks.desks.tolist(), strict=True)]
+             "peak_zones": z if z is not None and z >= 0 else None,
+             "peak_desks": d if d is not None and d >= 0 else None}
+            for a, b, t, z, d in zip(iso(starts), iso(peaks.edges[1:]), starts.tolist(), zones, desks, strict=True)]
 
 
 def _door_rows(hub: Hub, store: Store, start: datetime, end: datetime, zones: list[Zone]) -> list[dict]:

@@ -92,8 +92,9 @@ class DailyPeak(BaseModel):
     end: datetime = Field(description=f"Local day end ({_TIMES}), clipped to the query.")
     date: str = Field(description="Local date, YYYY-MM-DD.")
     peak_zones: int | None = Field(description="Most zones (other than desk areas) occupied at once during "
-                                   "open hours; null when closed all day.")
-    peak_desks: int | None = Field(description="Most desks in use at once during open hours; null when closed.")
+                                   "open hours; null when closed all day or the selection has no such zones.")
+    peak_desks: int | None = Field(description="Most desks in use at once during open hours; null when closed "
+                                   "or when the selection has no desks.")
 
 
 class SessionRow(BaseModel):

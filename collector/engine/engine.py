@@ -14,7 +14,7 @@ from collector.engine.dedup import Deduplicator
 from collector.engine.liveness import INF, AgentTrack
 from collector.engine.logic import OCCUPIED, UNKNOWN, SensorTrack
 from collector.engine.profiles import resolve
-from collector.engine.views import agent_health, zone_views
+from collector.engine.views import agent_health, zone_view, zone_views
 from collector.engine.zones import ZoneTrack
 from collector.model import ReceivedEvent, StateChange, ZoneView
 from hubsense.config import Hub, Profile
@@ -160,6 +160,10 @@ class Engine:
     def views(self, now: datetime) -> list[ZoneView]:
         """One view per zone, in config order (read-only; staleness judged at ``now``)."""
         return zone_views(self, now.timestamp())
+
+    def view(self, zone: str, now: datetime) -> ZoneView:
+        """The view of one zone (cheaper than :meth:`views` on a large hub)."""
+        return zone_view(self, self.zones[zone], now.timestamp())
 
     def health(self, now: datetime) -> list[dict]:
         """One dict per agent: liveness, heartbeat, clock offset, stuck sensors, counters."""

@@ -25,7 +25,7 @@ _STATUS, _HEARTBEAT, _EVENT = 0, 1, 2
 
 def canonical(hub_id: str, messages: Iterable[Item]) -> list[tuple[tuple, int, Any, datetime]]:
     """Distinct messages of one hub in replay order, as (sort key, kind, message, received)."""
-    best: dict[tuple, tuple[tuple, int, Any, datetime]] = {}
+    best: dict[tuple, tuple[tuple, tuple, int, Any, datetime]] = {}
     for item in messages:
         if isinstance(item, ReceivedEvent):
             msg, received = item, item.received
@@ -33,36 +33,32 @@ def canonical(hub_id: str, messages: Iterable[Item]) -> list[tuple[tuple, int, A
             msg, received = item
         if msg.hub != hub_id:
             continue
-        ident, choice, kind = _identity(msg, received)
+        ident, choice, key, kind = _identity(msg, received.timestamp())
         held = best.get(ident)
         if held is None or choice < held[0]:
-            best[ident] = (choice, kind, msg, received)
-    ordered = []
-    for _choice, kind, msg, received in best.values():
-        ordered.append((_sort_key(kind, msg, received), kind, msg, received))
+            best[ident] = (choice, key, kind, msg, received)
+    ordered = [(key, kind, msg, received) for _choice, key, kind, msg, received in best.values()]
     ordered.sort(key=lambda row: row[0])
     return ordered
 
 
-def _identity(msg: Any, received: datetime) -> tuple[tuple, tuple, int]:
-    """(identity, preference among copies: smallest wins, kind)."""
-    r = received.timestamp()
+def _identity(msg: Any, r: float) -> tuple[tuple, tuple, tuple, int]:
+    """(identity, preference among copies: smallest wins, sort key, kind) of one message.
+
+    Sort keys: (time, agent, kind, boot, seq, ...) where time is the event time for events and
+    heartbeats and the receive time for status messages (a Last Will's ts is not its time)."""
+    ts = msg.ts.timestamp()
     if isinstance(msg, SensorEvent | ReceivedEvent):
-        choice = (r, msg.ts.timestamp(), msg.sensor, msg.state.value, msg.kind.value)
-        return ("e", msg.agent, msg.boot, msg.seq), choice, _EVENT
+        key = (event_time(ts, r), msg.agent, _EVENT, msg.boot, msg.seq, r, "")
+        return ("e", msg.agent, msg.boot, msg.seq), (r, ts, msg.sensor, msg.state, msg.kind), key, _EVENT
     if isinstance(msg, AgentStatus):
-        return ("s", msg.agent, msg.boot, msg.state.value, msg.ts.timestamp()), (r,), _STATUS
+        key = (r, msg.agent, _STATUS, msg.boot, 0, ts, msg.state)
+        return ("s", msg.agent, msg.boot, msg.state, ts), (r,), key, _STATUS
     if isinstance(msg, Heartbeat):
-        return ("h", msg.agent, msg.boot, msg.ts.timestamp(), msg.seq), (r, msg.model_dump_json()), _HEARTBEAT
+        key = (event_time(ts, r), msg.agent, _HEARTBEAT, msg.boot, msg.seq, r, "")
+        choice = (r, msg.uptime_s, msg.interval_s, msg.queue_depth, msg.dropped, sorted(msg.sensors.items()))
+        return ("h", msg.agent, msg.boot, ts, msg.seq), choice, key, _HEARTBEAT
     raise TypeError(f"not a hubsense message: {type(msg).__name__}")
-
-
-def _sort_key(kind: int, msg: Any, received: datetime) -> tuple:
-    r = received.timestamp()
-    if kind == _STATUS:
-        return (r, msg.agent, kind, msg.boot, 0, msg.state.value, msg.ts.timestamp())
-    t = event_time(msg.ts.timestamp(), r)
-    return (t, msg.agent, kind, msg.boot, msg.seq, r, "")
 
 
 def replay_timeline(

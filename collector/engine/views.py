@@ -20,7 +20,7 @@ def _dt(t: float | None):
 
 
 def zone_views(engine: Engine, now: float) -> list[ZoneView]:
-    return [_zone_view(engine, zone, now) for zone in engine.zones.values()]
+    return [zone_view(engine, zone, now) for zone in engine.zones.values()]
 
 
 def _live_mask(engine: Engine, zone: ZoneTrack, now: float) -> tuple[str, float | None] | None:
@@ -36,7 +36,7 @@ def _live_mask(engine: Engine, zone: ZoneTrack, now: float) -> tuple[str, float 
     return None
 
 
-def _zone_view(engine: Engine, zone: ZoneTrack, now: float) -> ZoneView:
+def zone_view(engine: Engine, zone: ZoneTrack, now: float) -> ZoneView:
     state, reason, since = zone.state, zone.reason, zone.since
     mask = _live_mask(engine, zone, now) if zone.agents else None
     if mask is not None and state is not UNKNOWN:

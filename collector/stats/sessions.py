@@ -58,8 +58,8 @@ def sessions(history: History, zones: list[Zone]) -> list[SessionStats]:
 @dataclass(frozen=True)
 class DailyPeaks:
     edges: np.ndarray  # local days
-    zones: np.ndarray  # peak occupied zones per day (-1: closed all day)
-    desks: np.ndarray  # peak desks in use per day (-1: closed all day)
+    zones: np.ndarray | None  # peak occupied zones per day (-1: closed all day); None: no such zones
+    desks: np.ndarray | None  # peak desks in use per day (-1: closed all day); None: no desks
 
 
 def daily_peaks(hub: Hub, history: History, zones: list[Zone]) -> DailyPeaks:
@@ -69,6 +69,6 @@ def daily_peaks(hub: Hub, history: History, zones: list[Zone]) -> DailyPeaks:
     desk_tracks = [history.track((z.id, d.id)) for z in zones for d in z.desks]
     return DailyPeaks(
         edges,
-        peak_concurrent(zone_tracks, OCCUPIED, mask, edges),
-        peak_concurrent(desk_tracks, OCCUPIED, mask, edges),
+        peak_concurrent(zone_tracks, OCCUPIED, mask, edges) if zone_tracks else None,
+        peak_concurrent(desk_tracks, OCCUPIED, mask, edges) if desk_tracks else None,
     )

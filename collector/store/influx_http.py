@@ -9,6 +9,7 @@ a 400 (bad line protocol or query) raises :class:`InfluxError`.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import threading
@@ -143,11 +144,13 @@ def quote_str(value: str) -> str:
 _TAG_ESCAPES = str.maketrans({",": "\\,", " ": "\\ ", "=": "\\=", "\\": "\\\\"})
 
 
+@functools.lru_cache(maxsize=8192)
 def tag(value: str) -> str:
-    """Escape a line-protocol tag value (ids need no escaping: fast path)."""
-    return value.translate(_TAG_ESCAPES) if any(c in value for c in ", =\\") else value
+    """Escape a line-protocol tag value (cached: ids repeat on every line)."""
+    return value.translate(_TAG_ESCAPES)
 
 
+@functools.lru_cache(maxsize=8192)
 def field_str(value: str) -> str:
     """A line-protocol string field value."""
     cleaned = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")

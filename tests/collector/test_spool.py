@@ -102,6 +102,8 @@ def test_full_spool_refuses_writes_and_raises_the_high_water_flag(server: Influx
     assert not store.high_water
     store.add_health([health(0, "pi-1")])
     assert store.high_water  # 8 of 10
+    assert store.status() == {"depth": 8, "max": 10, "high_water": True, "store_available": False,
+                              "last_error": store.last_error}
     with pytest.raises(SpoolFull):
         store.add_events([event(i) for i in range(100, 105)])
     assert store.depth == 8  # nothing partial, nothing dropped
@@ -109,6 +111,7 @@ def test_full_spool_refuses_writes_and_raises_the_high_water_flag(server: Influx
     server.start()
     assert store.drain() == 0
     assert not store.high_water
+    assert store.status()["store_available"]
     assert store.event_count() == 7
     store.close()
 

@@ -94,8 +94,8 @@ class Publisher:
     def close(self) -> None:
         for name in self.retained:  # leave no retained status behind on the shared broker
             self.client.publish(name, b"", qos=1, retain=True).wait_for_publish(5)
-        self.client.loop_stop()
         self.client.disconnect()
+        self.client.loop_stop()
 
 
 @pytest.fixture
