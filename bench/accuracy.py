@@ -178,7 +178,8 @@ def run(path: Path = DATA, limit: int | None = None) -> dict[str, dict]:
 
 def main() -> None:
     results = run()
-    print(f"{'predictor':<32} {'accuracy':>8} {'bal_acc':>8} {'recall':>8} {'precision':>9} {'scored':>7} {'unknown':>7}")
+    print(f"{'predictor':<32} {'accuracy':>8} {'bal_acc':>8} {'recall':>8} {'precision':>9} "
+          f"{'scored':>7} {'unknown':>7}")
     for name, r in results.items():
         print(f"{name:<32} {r['accuracy']:>8.4f} {r['balanced_accuracy']:>8.4f} {r['recall']:>8.4f} "
               f"{r['precision']:>9.4f} {r['scored']:>7} {r['unknown']:>7}")

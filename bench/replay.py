@@ -64,7 +64,8 @@ def generate(path: Path, events: int, seed: int = 7) -> int:
             lines += 1
 
         for a in hub.agents:
-            write(AgentStatus(hub=hub.id, agent=a.id, boot="b1", state=AgentState.ONLINE, ts=T0), MessageKind.STATUS, T0)
+            online = AgentStatus(hub=hub.id, agent=a.id, boot="b1", state=AgentState.ONLINE, ts=T0)
+            write(online, MessageKind.STATUS, T0)
         t, next_beat = T0, T0
         for _ in range(events):
             t += timedelta(seconds=rnd.uniform(0, 3))

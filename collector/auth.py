@@ -214,13 +214,18 @@ def _key(token: str) -> bytes:
 
 # --- production readiness -------------------------------------------------------
 
-WEAK_PASSWORDS = frozenset({"", "password", "changeme", "change-me", "secret", "admin", "hubsense", "mosquitto",
-                            "public", "default", "root", "guest", "test"})
+WEAK_PASSWORDS = frozenset({"", "password", "secret", "admin", "hubsense", "mosquitto", "public", "default",
+                            "root", "guest", "test", "collector", "influxdb"})
+PLACEHOLDERS = ("changeme", "change-me", "change_me", "replace-me", "example")  # e.g. deploy/env.example
 MIN_PASSWORD_LEN = 16
 
 
-def _weak(password: str | None) -> bool:
-    return password is None or password.lower() in WEAK_PASSWORDS or len(password) < MIN_PASSWORD_LEN
+def weak_secret(secret: str | None) -> bool:
+    """Empty, a well-known default, an env.example placeholder, or too short."""
+    if secret is None:
+        return True
+    low = secret.lower()
+    return low in WEAK_PASSWORDS or any(p in low for p in PLACEHOLDERS) or len(secret) < MIN_PASSWORD_LEN
 
 
 def production_problems(settings) -> list[str]:
@@ -231,13 +236,17 @@ def production_problems(settings) -> list[str]:
     if not settings.mqtt_username:
         problems.append("MQTT without credentials: set HUBSENSE_MQTT_USERNAME / HUBSENSE_MQTT_PASSWORD "
                         "(see 'hubsense provision')")
-    elif _weak(settings.mqtt_password):
-        problems.append(f"MQTT password is empty, a default or shorter than {MIN_PASSWORD_LEN} characters")
-    if settings.store == "influxdb" and not settings.influx_token:
-        if not settings.influx_username:
+    elif weak_secret(settings.mqtt_password):
+        problems.append(f"MQTT password is empty, a default or placeholder, or shorter than {MIN_PASSWORD_LEN} "
+                        "characters")
+    if settings.store == "influxdb":
+        if settings.influx_token is not None:
+            if weak_secret(settings.influx_token):
+                problems.append("InfluxDB token is a default or placeholder, or too short")
+        elif not settings.influx_username:
             problems.append("InfluxDB without credentials: set HUBSENSE_INFLUX_TOKEN or _USERNAME/_PASSWORD")
-        elif _weak(settings.influx_password):
-            problems.append("InfluxDB password is empty, a default or too short")
+        elif weak_secret(settings.influx_password):
+            problems.append("InfluxDB password is empty, a default or placeholder, or too short")
     return problems
 
 

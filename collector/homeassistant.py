@@ -1,10 +1,12 @@
-"""Home Assistant MQTT discovery: one ``occupancy`` binary_sensor per zone.
+"""Home Assistant MQTT discovery: one ``occupancy`` binary_sensor per zone (and a free-desks
+``sensor`` per desk area).
 
 Topics (all retained, QoS 1), published with the collector's own MQTT client and
 inside what ``hubsense provision``'s ACL lets the collector write
 (``hubsense/{hub}/_collector/#`` and ``homeassistant/#``):
 
-* ``{prefix}/binary_sensor/hubsense_{hub}_{zone}/config``: the discovery config;
+* ``{prefix}/binary_sensor/hubsense_{hub}_{zone}/config``: the discovery config
+  (``{prefix}/sensor/hubsense_{hub}_{zone}_free_desks/config`` for a desk area's desks);
 * ``hubsense/{hub}/_collector/{zone}/state``: ``ON`` (occupied) / ``OFF`` (free);
 * ``hubsense/{hub}/_collector/{zone}/attributes``: JSON (state, since, reason, free_desks, ...);
 * ``hubsense/{hub}/_collector/{zone}/availability``: ``online`` while the zone's state is known;
@@ -69,6 +71,10 @@ def config_topic(prefix: str, hub: str, zone: str) -> str:
     return f"{prefix}/binary_sensor/{object_id(hub, zone)}/config"
 
 
+def desks_config_topic(prefix: str, hub: str, zone: str) -> str:
+    return f"{prefix}/sensor/{object_id(hub, zone)}_free_desks/config"
+
+
 def discovery_config(hub: Hub, zone: Zone, prefix: str = "homeassistant") -> dict[str, Any]:
     """The discovery payload of one zone (Home Assistant's documented MQTT binary_sensor keys)."""
     oid = object_id(hub.id, zone.id)
@@ -98,6 +104,23 @@ def discovery_config(hub: Hub, zone: Zone, prefix: str = "homeassistant") -> dic
             "suggested_area": zone.name,
         },
         "origin": ORIGIN,
+    }
+
+
+def free_desks_config(hub: Hub, zone: Zone, prefix: str = "homeassistant") -> dict[str, Any]:
+    """A desk area's second entity: a ``sensor`` with its free desks, read from the attributes topic."""
+    base = discovery_config(hub, zone, prefix)
+    oid = f"{object_id(hub.id, zone.id)}_free_desks"
+    return {
+        "name": "Free desks",
+        "unique_id": oid,
+        "default_entity_id": f"sensor.{oid.replace('-', '_')}",
+        "state_topic": attributes_topic(hub.id, zone.id),
+        "value_template": "{{ value_json.free_desks }}",
+        "unit_of_measurement": "desks",
+        "state_class": "measurement",
+        "icon": "mdi:desk",
+        **{k: base[k] for k in ("availability", "availability_mode", "qos", "device", "origin")},
     }
 
 
@@ -145,9 +168,14 @@ class HomeAssistantPublisher:
         return self
 
     def discovery(self) -> list[tuple[str, str]]:
-        return [(config_topic(self.prefix, hub.id, zone.id),
-                 json.dumps(discovery_config(hub, zone, self.prefix), ensure_ascii=False))
-                for hub in self.hubs.values() for zone in hub.zones]
+        out = []
+        for hub in self.hubs.values():
+            for zone in hub.zones:
+                out.append((config_topic(self.prefix, hub.id, zone.id), discovery_config(hub, zone, self.prefix)))
+                if zone.desks:
+                    out.append((desks_config_topic(self.prefix, hub.id, zone.id),
+                                free_desks_config(hub, zone, self.prefix)))
+        return [(topic, json.dumps(payload, ensure_ascii=False)) for topic, payload in out]
 
     def on_connect(self, client: mqtt.Client) -> None:
         """Called in paho's thread after each connect: everything is (re)published."""

@@ -27,7 +27,7 @@ from collector.handler import IngestCounters, MessageHandler, Outcome
 from collector.live import LiveState
 from collector.model import StateChange
 from collector.settings import Settings
-from collector.store.base import Store
+from collector.store.base import Store, StoreUnavailable
 from hubsense.protocol import TOPIC_ROOT, MessageKind
 
 log = logging.getLogger(__name__)
@@ -230,7 +230,7 @@ class Ingest:
             out.changes.extend(self.live.advance(now))
             self._maybe_prune(now)
         started = time.perf_counter()
-        self._store(out)
+        self._store_until_done(out)
         if self.store_observers and (out.events or out.changes or out.health):
             elapsed = time.perf_counter() - started
             for observe in self.store_observers:
@@ -255,6 +255,30 @@ class Ingest:
             return
         if any(removed.values()):
             log.info("retention removed %s", removed)
+
+    def _store_until_done(self, out: Outcome) -> None:
+        """Store the batch, retrying while the store is unavailable (the messages stay
+        unacknowledged meanwhile; acknowledging nothing also stops the broker sending more once its
+        in-flight window is full).  Any other error is bad data or a bug: counted as
+        ``store_error`` and acknowledged, so it cannot block the messages behind it forever."""
+        delay = 0.1
+        while True:
+            try:
+                self._store(out)
+                return
+            except StoreUnavailable as exc:
+                if self._stop.is_set():
+                    raise
+                log.warning("store unavailable (%s); retrying the batch in %.1f s", exc, delay)
+                if self._stop.wait(delay):
+                    raise
+                delay = min(delay * 2, 5.0)
+            except Exception:
+                n = len(out.events) + len(out.health) or 1
+                log.exception("storing a batch failed; %d records counted as store_error", n)
+                with self.counters.lock:
+                    self.counters.rejected["store_error"] += n
+                return
 
     def _store(self, out: Outcome) -> None:
         if out.events:

@@ -31,6 +31,7 @@ from collector.engine.summary import summarize
 from collector.engine.timeline import canonical, run
 from collector.model import StateChange
 from hubsense.config import DEFAULT_CONFIG_DIR, ConfigError, Hub, Profile, load_hubs
+from hubsense.progress import add_progress_argument, progress
 from hubsense.protocol import Rejected, parse_message
 
 
@@ -128,7 +129,8 @@ def command(args: argparse.Namespace) -> int:
         return 2
     until = datetime.fromisoformat(args.until).astimezone(UTC) if args.until else None
     with open(args.events, encoding="utf-8") as fh:
-        result = replay_lines(fh, hubs, profiles, until)
+        lines = progress(fh, desc="replay", unit=" lines", enabled=getattr(args, "progress", None))
+        result = replay_lines(lines, hubs, profiles, until)
     if args.output:
         with open(args.output, "w", encoding="utf-8") as out:
             _write_timeline(result.changes, out)
@@ -154,4 +156,5 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--summary", action="store_true", help="print occupied/free/unknown hours and sessions per zone")
     p.add_argument("--until", metavar="ISO8601", help="fire timeouts up to this time (default: last message)")
     p.add_argument("-o", "--output", type=Path, metavar="OUT.jsonl", help="write the timeline here")
+    add_progress_argument(p)
     p.set_defaults(func=command)

@@ -31,6 +31,7 @@ from collector.engine.profiles import resolve
 from collector.model import AgentHealth, ReceivedEvent, StateChange
 from collector.store.base import Store
 from hubsense.config import WEEKDAYS, Hub, Zone, ZoneKind
+from hubsense.progress import add_progress_argument, progress
 from hubsense.protocol import SensorKind, SensorState
 
 HEARTBEAT_S = 300.0
@@ -188,7 +189,10 @@ def hub_messages(rng: np.random.Generator, hub: Hub, start: datetime, end: datet
             items.extend((t, 2, "event", agent.id, (sensor.id, sensor.kind, s)) for t, s in signal)
         for t in np.arange(start.timestamp() + rng.uniform(0, HEARTBEAT_S), end.timestamp(), HEARTBEAT_S):
             items.append((float(t), 1, "heartbeat", agent.id, None))
-        items = [it for it in items if not _down(down, it[0]) and start.timestamp() <= it[0] < end.timestamp()]
+        t0, t1 = start.timestamp(), end.timestamp()
+        # while the agent is down its messages are lost, but the sensors keep changing (next heartbeat says so)
+        items = [it if not _down(down, it[0]) else (it[0], it[1], f"lost-{it[2]}", it[3], it[4])
+                 for it in items if t0 <= it[0] < t1]
         for a, b in down:
             items.append((a + 90.0, 0, "offline", agent.id, None))  # Last Will after the keepalive
             items.append((b, 0, "online", agent.id, None))
@@ -211,6 +215,11 @@ def run_hub(hub: Hub, store: Store, start: datetime, end: datetime, seed: int, b
     changes: list[StateChange] = []
     health: list[AgentHealth] = []
     for t, _, kind, agent, data in hub_messages(rng, hub, start, end):
+        if kind.startswith("lost-"):
+            if kind == "lost-event":
+                sensor, _, state = data
+                states[agent][sensor] = state
+            continue
         received = t + LATENCY_S
         at = datetime.fromtimestamp(received, UTC)
         changes.extend(engine.advance_ts(received))
@@ -269,6 +278,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="ISO 8601 end with offset (default: now)")
     p.add_argument("--config", dest="config_paths", type=Path, action="append",
                    help="hub config file or directory (default firmware_config/)")
+    add_progress_argument(p)
     p.set_defaults(func=_run)
 
 
@@ -292,8 +302,11 @@ def _run(args: argparse.Namespace) -> int:
     if args.hub:
         hubs = {h: hubs[h] for h in args.hub}
     store = SqliteStore(settings.sqlite_path)
-    try:
-        result = simulate_history(hubs, store, args.days, seed=args.seed, end=args.end)
+    end = args.end or datetime.now(UTC)
+    try:  # one hub at a time, for the progress bar
+        result = {hub_id: simulate_history({hub_id: hub}, store, args.days, seed=args.seed, end=end)[hub_id]
+                  for hub_id, hub in progress(hubs.items(), total=len(hubs), desc="simulate", unit=" hub",
+                                              enabled=getattr(args, "progress", None))}
     finally:
         store.close()
     for hub_id, w in result.items():

@@ -24,8 +24,9 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
 
 
-def launch(playwright):
-    return playwright.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
+def launch(playwright, extra_args: list[str] | None = None):
+    return playwright.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
+                                      args=CHROMIUM_ARGS + (extra_args or []))
 
 
 def start_agents(hubs, port: int, speed: float, stop: threading.Event) -> list[threading.Thread]:
@@ -45,18 +46,18 @@ def shoot(url: str, hub: str, out: Path) -> None:
 
     out.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
-        browser = launch(p)
-        page = browser.new_page(viewport={"width": 1280, "height": 900}, device_scale_factor=1)
+        browser = launch(p, ["--lang=sv-SE"])  # date inputs follow the browser's language
+        page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="sv-SE")
         page.goto(f"{url}/?hub={hub}")
         page.wait_for_selector(".card[data-state] .fc-bars, .card[data-state]")
         page.wait_for_timeout(1500)
         page.screenshot(path=str(out / "member.png"), full_page=True)
-        kiosk = browser.new_page(viewport={"width": 1920, "height": 1080})
+        kiosk = browser.new_page(viewport={"width": 1920, "height": 1080}, locale="sv-SE")
         kiosk.goto(f"{url}/kiosk?hub={hub}")
         kiosk.wait_for_selector(".card[data-state]")
         kiosk.wait_for_timeout(1500)
         kiosk.screenshot(path=str(out / "kiosk.png"))
-        manager = browser.new_page(viewport={"width": 1280, "height": 900})
+        manager = browser.new_page(viewport={"width": 1280, "height": 900}, locale="sv-SE")
         manager.goto(f"{url}/manager?hub={hub}")
         manager.wait_for_selector("#heatmap .cell")
         manager.wait_for_timeout(800)
@@ -68,7 +69,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--hub", default="stockholm")
     parser.add_argument("--days", type=int, default=28, help="days of simulated history")
-    parser.add_argument("--speed", type=float, default=20.0, help="simulated agents' speed-up")
+    parser.add_argument("--speed", type=float, default=1.0, help="simulated agents' speed-up")
     parser.add_argument("--warmup", type=float, default=20.0, help="seconds of live simulation before shooting")
     parser.add_argument("--serve", action="store_true", help="serve until Ctrl-C instead of shooting")
     parser.add_argument("--port", type=int, default=None)

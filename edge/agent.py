@@ -12,6 +12,8 @@ Threads:
   unacknowledged at a time), deletes them from the queue on PUBACK, and
   publishes status and heartbeats.  A sensor change wakes it at once; idle,
   it wakes once a second (keepalive bookkeeping), which keeps idle CPU low.
+  Under systemd it also feeds the watchdog (``WATCHDOG=1``), during reconnect
+  backoff too, so only a hung loop gets the service restarted.
 
 Ordering: paho resends its unacknowledged messages itself after a reconnect,
 from inside the CONNACK handling; new events are handed over only after that
@@ -36,6 +38,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from edge.queue import EventQueue
 from edge.sensors import SensorBank, make_pin_factory
 from edge.settings import AgentSettings
+from edge.systemd import notifier
 from hubsense.config import Hub, Sensor
 from hubsense.protocol import (
     AgentState,
@@ -232,14 +235,17 @@ class Agent:
     def _run(self) -> None:
         s = self.settings
         delay = s.reconnect_min_s
+        need_connect = True  # connect() also closes whatever socket paho still holds
         while not self._stopping.is_set():
-            if self._client.socket() is None and not self._open_connection():
-                self._stopping.wait(delay)
+            if need_connect and not self._open_connection():
+                self._pause(delay)
                 delay = min(delay * 2, s.reconnect_max_s)
                 continue
-            if not self._io(self._idle_timeout()):
+            need_connect = False
+            if not self._io(self._idle_timeout()):  # lost (or no CONNACK within keepalive: paho closes)
                 self._connected.clear()
-                self._stopping.wait(delay)
+                need_connect = True
+                self._pause(delay)
                 delay = min(delay * 2, s.reconnect_max_s)
                 continue
             if self._connected.is_set():
@@ -248,10 +254,19 @@ class Agent:
                 self._service()
             except Exception:  # keep the network thread alive whatever happens
                 log.exception("agent %s: error in the network loop", self.id)
+            notifier().watchdog()
         try:
             self._shutdown()
         except Exception:
             log.exception("agent %s: error while stopping", self.id)
+
+    def _pause(self, seconds: float) -> None:
+        """Back off, still feeding systemd's watchdog (a broker may be away far longer than WatchdogSec)."""
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            if self._stopping.wait(min(left, IDLE_WAKE_S)):
+                return
+            notifier().watchdog()
 
     def _wake(self) -> None:
         with contextlib.suppress(OSError):  # buffer full (a wake-up is pending anyway) or closed
@@ -325,7 +340,7 @@ class Agent:
             self._next_heartbeat = 0.0
         self._pump(queue)
         if time.monotonic() >= self._next_heartbeat:
-            self._heartbeat(queue)
+            self._heartbeat()
 
     def _pump(self, queue: EventQueue) -> None:
         room = WINDOW - len(self._in_flight)
@@ -345,7 +360,7 @@ class Agent:
             queue_depth=queue.depth if queue else 0, dropped=queue.dropped if queue else 0, sensors=sensors,
         )
 
-    def _heartbeat(self, queue: EventQueue) -> None:
+    def _heartbeat(self) -> None:
         self._next_heartbeat = time.monotonic() + self.settings.heartbeat_interval_s
         self._client.publish(self._topics[MessageKind.HEARTBEAT], encode(self.heartbeat()), qos=1)
 

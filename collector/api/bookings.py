@@ -111,11 +111,12 @@ def get_bookings(
     now = datetime.now(UTC)
     grace = timedelta(minutes=settings.bookings_grace_min)
     bookings = _load(sources, hub, s, e, zone)
-    span_start = min([s, *(b.start for b in bookings)])
-    changes = store.changes(hub.id, span_start, max(span_start, min(max([e, *(b.end for b in bookings)]), now)))
     report = []
     for room in sorted(rooms) if zone is None else [zone]:
-        u = room_usage(room, bookings, changes, s, e, now, grace)
+        own = [b for b in bookings if b.zone == room]
+        span_start = min([s, *(b.start for b in own)])  # a booking may start before the period
+        span_end = max(span_start, min(max([e, *(b.end for b in own)]), now))
+        u = room_usage(room, own, store.changes(hub.id, span_start, span_end, room), s, e, now, grace)
         report.append(RoomBookings(
             zone=room, room=hub.zone(room).name, booked_hours=_h(u.booked_s), used_hours=_h(u.used_s),
             booked_used_hours=_h(u.booked_used_s), booked_unused_hours=_h(u.booked_unused_s),
@@ -135,8 +136,13 @@ def get_live_bookings(
 ) -> LiveBookings:
     now = datetime.now(UTC)
     current = [b for b in _load(sources, hub, now, now + timedelta(seconds=1)) if b.start <= now < b.end]
-    changes = store.changes(hub.id, min(b.start for b in current), now) if current else []
-    outcomes = live_bookings(current, changes, now, timedelta(minutes=settings.bookings_grace_min))
+    grace = timedelta(minutes=settings.bookings_grace_min)
+    outcomes = []
+    for room in sorted({b.zone for b in current}):
+        own = [b for b in current if b.zone == room]
+        changes = store.changes(hub.id, min(b.start for b in own), now, room)
+        outcomes += live_bookings(own, changes, now, grace)
+    outcomes.sort(key=lambda o: (o.booking.start, o.booking.zone))
     return LiveBookings(hub=hub.id, now=now, grace_minutes=settings.bookings_grace_min,
                         bookings=[BookingOut.build(hub, o) for o in outcomes])
 

@@ -39,10 +39,12 @@ class Access(StrEnum):
     MANAGER = "manager"
 
 
-PUBLIC_PATHS = frozenset({"/healthz"})
+# /manager is a static page without data: its API calls carry the manager token (typed into the page)
+PUBLIC_PATHS = frozenset({"/healthz", "/manager"})
+KIOSK_PAGES = frozenset({"/", "/kiosk"})  # ``?token=`` here also sets the cookie
 # The member live view: dashboard page, hubs, zones (and desks), the SSE stream.  Matched on the URL path
 # (ids cannot contain '/'), so it does not depend on how routers are included.
-LIVE_PATH = re.compile(r"^/$|^/api/stream$|^/api/hubs(/[^/]+(/(zones|desks)(/[^/]+)?)?)?$")
+LIVE_PATH = re.compile(r"^/$|^/kiosk$|^/api/stream$|^/api/hubs(/[^/]+(/(zones|desks)(/[^/]+)?)?)?$")
 MANAGER_SEGMENTS = frozenset({"utilisation", "heatmap", "sessions", "forecast", "agents", "export", "exports"})
 COOKIE = "hubsense_token"
 COOKIE_MAX_AGE_S = 400 * 86400
@@ -92,7 +94,9 @@ async def guard(request: Request) -> None:
     """App-wide dependency: authorisation by route, then query bounds."""
     settings: Settings = request.app.state.settings
     query = request.scope.get("query_string", b"")
-    access = required_access(request.scope["path"], request.query_params.get("format") if query else None)
+    # any format=csv counts, even next to format=json: never let guard and route read different values
+    csv = bool(query) and "csv" in request.query_params.getlist("format")
+    access = required_access(request.scope["path"], "csv" if csv else None)
     await _authorize(request, settings, access)
     if b"bucket=" in query:
         check_buckets(request, settings)
@@ -117,7 +121,7 @@ async def _authorize(request: Request, settings: Settings, access: Access) -> No
         raise _unauthorized("invalid or revoked token")
     if access is Access.MANAGER and not role.allows(Role.MANAGER):
         raise HTTPException(403, "this needs a manager token")
-    if from_query and request.url.path == "/":
+    if from_query and request.scope["path"] in KIOSK_PAGES:
         request.state.hubsense_set_cookie = token
 
 

@@ -22,7 +22,7 @@ from collector.api.deps import get_hub, get_settings, get_store
 from collector.api.stats_models import ForecastReport, HeatmapReport, SessionsReport, UtilisationReport
 from collector.settings import Settings
 from collector.stats import doors, forecast, heatmap, sessions, utilisation
-from collector.stats.load import load_history
+from collector.stats.load import load_door_openings, load_history
 from collector.stats.localtime import from_epoch
 from collector.store.base import Store
 from hubsense.config import Hub, Zone
@@ -175,14 +175,17 @@ def get_forecast(
     now = datetime.now(UTC)
     start, _ = forecast.window(now.timestamp(), weeks)
     history = load_history(store, hub, from_epoch(start), now, zone)
+    forecasts = forecast.forecast(hub, history, zones)
     rows = [{"zone": f.zone.id, "weekday": d, "hour": h, "probability": _null(f.probability[d, h]),
              "weeks": int(f.weeks[d, h]), "label": forecast.label(f.probability[d, h], int(f.weeks[d, h]))}
-            for f in forecast.forecast(hub, history, zones) for d in range(7) for h in range(24)]
+            for f in forecasts for d in range(7) for h in range(24)]
     if format == "csv":
         return csv_response(rows, ["zone", "weekday", "hour", "probability", "weeks", "label"],
                             f"{hub.id}-forecast")
-    by_zone = [{"zone": z.id, "cells": [{k: v for k, v in r.items() if k != "zone"}
-                                        for r in rows if r["zone"] == z.id]} for z in zones]
+    quality = {f.zone.id: _null(f.data_quality) for f in forecasts}
+    by_zone = [{"zone": z.id, "data_quality": quality[z.id],
+                "cells": [{k: v for k, v in r.items() if k != "zone"} for r in rows if r["zone"] == z.id]}
+               for z in zones]
     return json_response({"hub": hub.id, "timezone": hub.timezone, "generated_at": now.isoformat(),
                           "window_start": from_epoch(start).isoformat(), "weeks": weeks, "zones": by_zone})
 
@@ -200,7 +203,7 @@ def get_sessions(
     history = load_history(store, hub, s, e, zone)
     tables = {
         "peaks": _peak_rows(hub, sessions.daily_peaks(hub, history, zones)),
-        "sessions": [vars(x) for x in sessions.sessions(history, zones)],
+        "sessions": [vars(x) for x in sessions.sessions(hub, history, zones)],
         "doors": _door_rows(hub, store, s, e, zones),
     }
     if format == "csv":
@@ -225,8 +228,6 @@ def _peak_rows(hub: Hub, peaks: sessions.DailyPeaks) -> list[dict]:
 
 
 def _door_rows(hub: Hub, store: Store, start: datetime, end: datetime, zones: list[Zone]) -> list[dict]:
-    # events are filtered by receive time; allow for late delivery, then cut on the agent clock
-    events = store.events(hub.id, start, end + timedelta(hours=1))
-    openings = doors.door_openings(hub, events)
+    openings = load_door_openings(store, hub, start, end)
     traffic = doors.door_traffic(hub, openings, start.timestamp(), end.timestamp(), [z.id for z in zones])
     return [vars(t) for t in traffic]

@@ -75,6 +75,8 @@ class ForecastCell(BaseModel):
 
 class ForecastZone(BaseModel):
     zone: str = Field(description="Zone id.")
+    data_quality: float | None = Field(description="Known share of the window's open time, 0..1; null if the "
+                                       "hub was never open in the window.")
     cells: list[ForecastCell] = Field(description="168 cells, Monday 00 first.")
 
 
@@ -103,6 +105,8 @@ class SessionRow(BaseModel):
     count: int = Field(description="Occupied sessions overlapping the period.")
     median_s: float | None = Field(description="Median session duration in seconds (clipped to the period).")
     p90_s: float | None = Field(description="90th-percentile session duration in seconds.")
+    data_quality: float | None = Field(description="Known share of the period's open time for this zone or desk, "
+                                       "0..1; null if never open.")
 
 
 class DoorRow(BaseModel):

@@ -39,6 +39,12 @@ class Engine:
         for zone in self.zones.values():
             for agent in zone.agents:
                 self.agents[agent].zones.append(zone.id)
+            zone.mask = self._mask(zone)
+        # sensor id -> (its zone, its PIR group or None): the event hot path
+        self._route = {
+            s.id: (self.zones[s.zone], self.zones[s.zone].group_of(s) if s.kind is SensorKind.PIR else None)
+            for s in self.sensors.values()
+        }
         self.counters = {"events": 0, "duplicates": 0, "late": 0, "foreign": 0}
         self._dedup = Deduplicator()
         self._now = -INF  # newest time given to advance()
@@ -49,18 +55,26 @@ class Engine:
 
     def event(self, ev: ReceivedEvent) -> list[StateChange]:
         """A sensor event; duplicates are dropped, stale (older) ones do not move live state."""
-        sensor = self.sensors.get(ev.sensor)
-        if sensor is None or sensor.agent != ev.agent or ev.hub != self.hub.id:
+        if ev.hub != self.hub.id:
             self.counters["foreign"] += 1
             return []
-        if not self._dedup.first_time(ev.agent, ev.boot, ev.seq):
+        return self.event_ts(ev.agent, ev.boot, ev.seq, ev.sensor, ev.state, ev.ts.timestamp(),
+                             ev.received.timestamp())
+
+    def event_ts(
+        self, agent_id: str, boot: str, seq: int, sensor_id: str, state: SensorState, ts: float, received: float
+    ) -> list[StateChange]:
+        """:meth:`event` with epoch times (the replay hot path)."""
+        sensor = self.sensors.get(sensor_id)
+        if sensor is None or sensor.agent != agent_id:
+            self.counters["foreign"] += 1
+            return []
+        if not self._dedup.first_time(agent_id, boot, seq):
             self.counters["duplicates"] += 1
             return []
         self.counters["events"] += 1
         out: list[StateChange] = []
-        received = ev.received.timestamp()
-        ts = ev.ts.timestamp()
-        agent = self.agents[ev.agent]
+        agent = self.agents[agent_id]
         agent.clock_offset = ts - received
         if agent.stale or agent.offline_at is not None or agent.last_seen is None:
             self._evidence(agent, received, out)
@@ -71,7 +85,7 @@ class Engine:
             self.counters["late"] += 1
             return out
         sensor.last_t = t
-        self._observe(sensor, ev.state, t, out)
+        self._observe(sensor, state, t, out)
         return out
 
     def status(self, agent: str, online: bool, at: datetime) -> list[StateChange]:
@@ -118,19 +132,19 @@ class Engine:
             track.last_heartbeat = received
             if boot:
                 track.boot = boot
-        t = received
         if ts is not None:
             agent_ts = ts.timestamp()
             track.clock_offset = agent_ts - received
-            t = event_time(agent_ts, received)
+        else:  # estimate the agent's clock from its last event
+            agent_ts = received + (track.clock_offset or 0.0)
+        t = event_time(agent_ts, received)
         self._evidence(track, received, out)
         for sensor_id, state in sensors.items():
             sensor = self.sensors.get(sensor_id)
-            if sensor is None or sensor.agent != agent or t < sensor.last_t:
+            if sensor is None or sensor.agent != agent or sensor.state is state or t < sensor.last_t:
                 continue
-            sensor.last_t = t
-            if sensor.state is not state:
-                self._observe(sensor, state, t, out)
+            sensor.last_t = t  # only a repair moves the guard: newer queued events still apply
+            self._observe(sensor, state, t, out)
         return out
 
     def advance(self, now: datetime) -> list[StateChange]:
@@ -194,17 +208,20 @@ class Engine:
             self._refresh_agent(agent, received, out)
 
     def _refresh_agent(self, agent: AgentTrack, t: float, out: list[StateChange]) -> None:
+        """The agent's liveness changed: re-evaluate its zones."""
         for zone_id in agent.zones:
-            self._refresh(self.zones[zone_id], t, out)
+            zone = self.zones[zone_id]
+            zone.mask = self._mask(zone)
+            self._refresh(zone, t, out)
 
     def _observe(self, sensor: SensorTrack, state: SensorState, t: float, out: list[StateChange]) -> None:
         """Apply a new sensor state at event time ``t`` and re-evaluate its zone."""
-        zone = self.zones[sensor.zone]
+        zone, group = self._route[sensor.id]
         while zone.deadline <= t:  # timeouts that fell due before this observation come first
             self._refresh(zone, zone.deadline, out)
-        at = max(t, zone.clock)
-        if sensor.kind is SensorKind.PIR:
-            what = zone.group_of(sensor).apply(sensor, state, t)
+        at = t if t > zone.clock else zone.clock
+        if group is not None:
+            what = group.apply(sensor, state, t)
             if what is not None and zone.room is not None:
                 zone.room.motion(what, t, zone.params.door_exit_window_s)
         elif state is not sensor.state:
@@ -220,7 +237,7 @@ class Engine:
         if t < zone.clock:
             t = zone.clock
         zone.clock = t
-        mask = self._mask(zone)
+        mask = zone.mask
         if mask is None:
             (state, reason, deadline), desks = zone.evaluate(t, touched)
         else:

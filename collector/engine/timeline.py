@@ -83,9 +83,9 @@ def run(engine: Engine, ordered: list[tuple[tuple, int, Any, datetime]], until: 
     out: list[StateChange] = []
     for key, kind, msg, received in ordered:
         out.extend(engine.advance_ts(key[0]))
-        if kind == _EVENT:
-            ev = msg if isinstance(msg, ReceivedEvent) else ReceivedEvent.from_message(msg, received)
-            out.extend(engine.event(ev))
+        if kind == _EVENT:  # key = (event time, agent, kind, boot, seq, receive time, "")
+            out.extend(engine.event_ts(msg.agent, msg.boot, msg.seq, msg.sensor, msg.state, msg.ts.timestamp(),
+                                       key[5]))
         elif kind == _STATUS:
             out.extend(engine.status(msg.agent, msg.state is AgentState.ONLINE, received))
         else:

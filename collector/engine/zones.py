@@ -37,8 +37,8 @@ class ZoneTrack:
     """Everything the engine holds for one zone."""
 
     __slots__ = (
-        "agents", "clock", "config", "deadline", "desks", "group", "id", "params", "reason", "room",
-        "sensors", "since", "state",
+        "agents", "clock", "config", "counts", "deadline", "desk_due", "desks", "group", "id", "mask", "params",
+        "reason", "room", "sensors", "since", "state",
     )
 
     def __init__(self, zone: Zone, params: Params, sensors: list[SensorTrack]) -> None:
@@ -59,6 +59,10 @@ class ZoneTrack:
         self.since: float | None = None
         self.deadline = INF
         self.clock = -INF  # latest time this zone was evaluated at
+        self.desk_due = -INF  # no cached desk result changes before this (early is harmless)
+        # desks with sensors by cached state (None = not evaluated yet)
+        self.counts: dict[OccupancyState | None, int] = {None: sum(1 for d in self.desks.values() if d.group.pirs)}
+        self.mask: str | None = "no_data"  # liveness reason for unknown (kept by the engine), None = alive
 
     def group_of(self, s: SensorTrack) -> PirGroup:
         return self.desks[s.desk].group if s.desk is not None else self.group
@@ -79,37 +83,53 @@ class ZoneTrack:
     def _evaluate_desks(
         self, now: float, touched: str | None
     ) -> tuple[Result, list[tuple[DeskTrack, OccupancyState, str]]]:
-        desks = []
-        states = []
-        deadline = INF
-        for desk in self.desks.values():
-            logic = desk.logic
-            if logic is None or logic[2] <= now or desk.id == touched:
-                logic = desk.logic = (
-                    eval_pirs(desk.group, self.params, now) if desk.group.pirs else (UNKNOWN, "no_sensors", INF)
-                )
-            state, reason, d = logic
-            if d < deadline:
-                deadline = d
-            if desk.group.pirs:  # a desk without a sensor cannot make the whole area unknown
-                states.append((state, reason))
-            desks.append((desk, state, reason))
+        """Desk results are cached until their deadline; with only ``touched`` changed and no
+        deadline due, only that desk is re-evaluated (the event hot path)."""
+        if touched is not None and now < self.desk_due:
+            desk = self.desks[touched]
+            self._set_logic(desk, eval_pirs(desk.group, self.params, now))
+            self.desk_due = min(self.desk_due, desk.logic[2])
+            changed = [(desk, desk.logic[0], desk.logic[1])]
+        else:
+            due = INF
+            changed = []
+            for desk in self.desks.values():
+                logic = desk.logic
+                if logic is None or logic[2] <= now or desk.id == touched:
+                    logic = self._set_logic(
+                        desk, eval_pirs(desk.group, self.params, now) if desk.group.pirs
+                        else (UNKNOWN, "no_sensors", INF))
+                due = min(due, logic[2])
+                changed.append((desk, logic[0], logic[1]))
+            self.desk_due = due
+        deadline = self.desk_due
+        zone_state = None
         if self.group.pirs:
-            state, reason, d = eval_pirs(self.group, self.params, now)
+            zone_state, _, d = eval_pirs(self.group, self.params, now)
             deadline = min(deadline, d)
-            states.append((state, reason))
-        state, reason = _aggregate(states)
-        return (state, reason, deadline), desks
+        return (*self._aggregate(zone_state), deadline), changed
 
+    def _set_logic(self, desk: DeskTrack, logic: Result) -> Result:
+        """Cache a desk's result and keep the occupied / unknown desk counts."""
+        if desk.group.pirs:
+            old = desk.logic[0] if desk.logic is not None else None
+            self.counts[old] = self.counts.get(old, 0) - 1
+            self.counts[logic[0]] = self.counts.get(logic[0], 0) + 1
+        desk.logic = logic
+        return logic
 
-def _aggregate(states: list[tuple[OccupancyState, str]]) -> tuple[OccupancyState, str]:
-    """A desk area is occupied when any desk is, free when all are, else unknown."""
-    for state, _ in states:
-        if state is OCCUPIED:
+    def _aggregate(self, zone_state: OccupancyState | None) -> tuple[OccupancyState, str]:
+        """A desk area is occupied when any desk is, free when all are, else unknown."""
+        counts = self.counts
+        if counts.get(OCCUPIED, 0) > 0 or zone_state is OCCUPIED:
             return OCCUPIED, "desk_occupied"
-    for state, reason in states:
-        if state is UNKNOWN:
-            return UNKNOWN, reason
-    if not states:
-        return UNKNOWN, "no_sensors"
-    return FREE, "all_desks_free"
+        if counts.get(UNKNOWN, 0) > 0 or counts.get(None, 0) > 0 or zone_state is UNKNOWN:
+            for desk in self.desks.values():
+                if desk.group.pirs and desk.logic is not None and desk.logic[0] is UNKNOWN:
+                    return UNKNOWN, desk.logic[1]
+            return UNKNOWN, "sensor_stuck" if zone_state is UNKNOWN else "no_data"
+        if not any(d.group.pirs for d in self.desks.values()) and zone_state is None:
+            return UNKNOWN, "no_sensors"
+        return FREE, "all_desks_free"
+
+

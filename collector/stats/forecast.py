@@ -44,6 +44,7 @@ class ZoneForecast:
     zone: Zone
     probability: np.ndarray  # (7, 24), NaN = no data
     weeks: np.ndarray  # (7, 24) int
+    data_quality: float  # known share of the window's open time (NaN: never open)
 
     @property
     def labels(self) -> list[list[str]]:
@@ -57,10 +58,11 @@ def forecast(hub: Hub, history: History, zones: list[Zone] | None = None) -> lis
     first_week = grid.week.min() if len(grid.week) else 0
     out = []
     for zone in zones if zones is not None else hub.zones:
-        sums = zone_sums(history, zone, grid.mask, grid.edges, peaks=False)
+        sums = zone_sums(history, zone, grid.integrator, peaks=False)
         known = sums.known_s > 0
         pairs = np.unique(grid.cell[known] * 10_000 + (grid.week[known] - first_week))
         weeks = np.bincount(pairs // 10_000, minlength=CELLS).reshape(7, 24)
         p = ratio(grid.per_cell(sums.occupied_s), grid.per_cell(sums.known_s))
-        out.append(ZoneForecast(zone, p, weeks))
+        quality = ratio(sums.known_s.sum(), grid.open_s.sum())
+        out.append(ZoneForecast(zone, p, weeks, float(quality)))
     return out

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from collector.stats.history import History
+from collector.stats.integrate import Integrator
 from collector.stats.localtime import bucket_edges, hour_of_week, local_week
 from collector.stats.opening import Mask
 from collector.stats.zones import ratio, zone_sums
@@ -31,13 +32,14 @@ class HourGrid:
     week: np.ndarray
     mask: Mask
     open_s: np.ndarray
+    integrator: Integrator
 
     @classmethod
     def of(cls, hub: Hub, start: float, end: float) -> HourGrid:
         edges = bucket_edges(hub.tz, start, end, "hour")
         mask = Mask.opening(hub, start, end)
         return cls(edges, hour_of_week(hub.tz, edges[:-1]), local_week(hub.tz, edges[:-1]), mask,
-                   mask.lengths(edges))
+                   mask.lengths(edges), Integrator(mask, edges))
 
     def per_cell(self, per_hour: np.ndarray) -> np.ndarray:
         return np.bincount(self.cell, weights=per_hour, minlength=CELLS).reshape(7, 24)
@@ -64,7 +66,7 @@ def heatmap(hub: Hub, history: History, zones: list[Zone] | None = None) -> list
     grid = HourGrid.of(hub, history.start, history.end)
     out = []
     for zone in zones if zones is not None else hub.zones:
-        sums = zone_sums(history, zone, grid.mask, grid.edges, peaks=False)
+        sums = zone_sums(history, zone, grid.integrator, peaks=False)
         out.append(ZoneHeatmap(zone, grid.per_cell(grid.open_s), grid.per_cell(sums.known_s),
                                grid.per_cell(sums.occupied_s)))
     return out

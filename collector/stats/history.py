@@ -26,7 +26,7 @@ TrackKey = tuple[str, str | None]  # (zone, desk or None)
 @dataclass(frozen=True)
 class Track:
     t: np.ndarray  # boundaries, float64 epoch seconds, len n + 1
-    s: np.ndarray  # state codes, int8, len n
+    s: np.ndarray  # state codes, intp (fast to index look-up tables with), len n
 
     def weight(self, lut: Sequence[float]) -> np.ndarray:
         """Per-segment weight: ``lut[state]`` (e.g. 1 for occupied, else 0)."""
@@ -53,16 +53,10 @@ class History:
                   for k, (a, s) in by_key.items()}
         return cls(start, end, series)
 
-    @classmethod
-    def from_arrays(cls, series: dict[TrackKey, tuple[np.ndarray, np.ndarray]], start: float,
-                    end: float) -> History:
-        return cls(start, end, {k: _sorted(np.asarray(a, np.float64), np.asarray(s, np.int8))
-                                for k, (a, s) in series.items()})
-
     def track(self, key: TrackKey) -> Track:
         at, code = self.series.get(key, (np.zeros(0), np.zeros(0, np.int8)))
-        t = np.concatenate(([self.start], np.clip(at, self.start, self.end), [self.end]))
-        s = np.concatenate((np.array([UNKNOWN], np.int8), code))
+        t = np.concatenate(([self.start], np.minimum(np.maximum(at, self.start), self.end), [self.end]))
+        s = np.concatenate((np.array([UNKNOWN], np.intp), code.astype(np.intp)))
         return Track(t, s)
 
     @property

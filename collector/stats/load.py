@@ -14,16 +14,18 @@ the changes in [start, end).
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import numpy as np
 
+from collector.stats.doors import door_openings
 from collector.stats.history import FREE, OCCUPIED, UNKNOWN, History, TrackKey
 from collector.stats.localtime import to_epoch
 from collector.store._time import to_us
 from collector.store.base import Store
 from collector.store.sqlite import SqliteStore
 from hubsense.config import Hub
+from hubsense.protocol import SensorKind
 
 _WHERE = "FROM changes WHERE hub = ? AND zone = ? AND desk = ?"
 _IN_RANGE = f"SELECT group_concat(at_us), group_concat(state) {_WHERE} AND at_us >= ? AND at_us < ?"
@@ -67,6 +69,30 @@ def _read_track(store: SqliteStore, hub: str, key: TrackKey, start_us: int,
         code = np.concatenate(([_STATE_CODE.get(before[1], UNKNOWN)], code)).astype(np.int8)
     order = np.argsort(at, kind="stable")  # group_concat follows the primary-key scan; make sure
     return at[order] / 1e6, code[order]
+
+
+def load_door_openings(store: Store, hub: Hub, start: datetime, end: datetime,
+                       slack: timedelta = timedelta(hours=1)) -> dict[str, np.ndarray]:
+    """Epoch seconds (agent clock) of door openings per room zone.
+
+    Events are selected by receive time widened by ``slack`` (late delivery, clock
+    skew); callers cut on the agent clock.  SQLite: one grouped query, no Python
+    object per event; other backends: ``Store.events``.
+    """
+    lo, hi = start - slack, end + slack
+    if not isinstance(store, SqliteStore):
+        return door_openings(hub, store.events(hub.id, lo, hi))
+    rows = store._conn().execute(
+        "SELECT sensor, group_concat(ts_us) FROM events WHERE hub = ? AND received_us >= ? AND received_us < ? "
+        "AND kind = 'door' AND state = 'open' GROUP BY sensor",
+        (hub.id, to_us(lo), to_us(hi)),
+    ).fetchall()
+    by_sensor = {sensor: np.fromstring(ts, dtype=np.int64, sep=",") / 1e6 for sensor, ts in rows}
+    out: dict[str, list[np.ndarray]] = {}
+    for _, sensor in hub.sensors().values():
+        if sensor.kind is SensorKind.DOOR:
+            out.setdefault(sensor.zone, []).append(by_sensor.get(sensor.id, np.zeros(0)))
+    return {zone: np.sort(np.concatenate(parts)) for zone, parts in out.items()}
 
 
 def _codes(states: str) -> np.ndarray:

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from collector.stats.history import OCCUPIED, History, Track
-from collector.stats.integrate import peak_concurrent
+from collector.stats.integrate import Integrator, peak_concurrent
 from collector.stats.localtime import bucket_edges
 from collector.stats.opening import Mask
+from collector.stats.zones import KNOWN_LUT, ratio
 from hubsense.config import Hub, Zone, ZoneKind
 
 
@@ -36,22 +37,28 @@ class SessionStats:
     count: int
     median_s: float | None
     p90_s: float | None
+    data_quality: float | None  # known share of the period's open time
 
     @classmethod
-    def of(cls, zone: str, desk: str | None, durations: np.ndarray) -> SessionStats:
+    def of(cls, zone: str, desk: str | None, durations: np.ndarray, quality: float | None) -> SessionStats:
         if len(durations) == 0:
-            return cls(zone, desk, 0, None, None)
+            return cls(zone, desk, 0, None, None, quality)
         med, p90 = np.percentile(durations, [50, 90])
-        return cls(zone, desk, len(durations), float(med), float(p90))
+        return cls(zone, desk, len(durations), float(med), float(p90), quality)
 
 
-def sessions(history: History, zones: list[Zone]) -> list[SessionStats]:
-    """Per zone (and per desk of desk areas) session count, median and 90th percentile."""
+def sessions(hub: Hub, history: History, zones: list[Zone]) -> list[SessionStats]:
+    """Per zone (and per desk of desk areas) session count, median, 90th percentile, data quality."""
+    mask = Mask.opening(hub, history.start, history.end)
+    integrator = Integrator(mask, np.array([history.start, history.end]))
+    open_s = mask.lengths(integrator.edges)
     out = []
     for zone in zones:
-        out.append(SessionStats.of(zone.id, None, session_durations(history.track((zone.id, None)))))
-        for desk in zone.desks:
-            out.append(SessionStats.of(zone.id, desk.id, session_durations(history.track((zone.id, desk.id)))))
+        for key in [(zone.id, None)] + [(zone.id, d.id) for d in zone.desks]:
+            track = history.track(key)
+            (known,) = integrator.bucket_sums(track, [KNOWN_LUT])
+            quality = ratio(known, open_s)[0]
+            out.append(SessionStats.of(*key, session_durations(track), None if np.isnan(quality) else float(quality)))
     return out
 
 

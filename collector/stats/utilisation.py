@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from collector.stats.history import History
+from collector.stats.integrate import Integrator
 from collector.stats.localtime import bucket_edges
 from collector.stats.opening import Mask
 from collector.stats.zones import ratio, zone_sums
@@ -57,9 +58,10 @@ def utilisation(hub: Hub, history: History, bucket: str, zones: list[Zone] | Non
     edges = bucket_edges(hub.tz, history.start, history.end, bucket)
     mask = Mask.opening(hub, history.start, history.end)
     open_s = mask.lengths(edges)
+    integrator = Integrator(mask, edges)
     series = []
     for zone in zones if zones is not None else hub.zones:
-        sums = zone_sums(history, zone, mask, edges)
+        sums = zone_sums(history, zone, integrator)
         series.append(Series(zone, open_s, sums.known_s, sums.occupied_s, len(zone.desks), sums.peak_desks))
     total = Series(
         None, open_s * len(series),

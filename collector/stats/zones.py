@@ -15,7 +15,6 @@ import numpy as np
 
 from collector.stats.history import OCCUPIED, History, Track
 from collector.stats.integrate import Integrator, peak_concurrent
-from collector.stats.opening import Mask
 from hubsense.config import Zone, ZoneKind
 
 OCC_LUT = (0.0, 1.0, 0.0)  # free, occupied, unknown
@@ -36,10 +35,11 @@ def zone_tracks(history: History, zone: Zone) -> list[Track]:
     return [history.track((zone.id, None))]
 
 
-def zone_sums(history: History, zone: Zone, mask: Mask, edges: np.ndarray, peaks: bool = True) -> ZoneSums:
+def zone_sums(history: History, zone: Zone, integrator: Integrator, peaks: bool = True) -> ZoneSums:
+    """Per-bucket occupied and known seconds of a zone (and its desk peaks) over the integrator's buckets."""
     tracks = zone_tracks(history, zone)
-    integrator = Integrator(mask, edges)
-    occ, known = np.zeros(len(edges) - 1), np.zeros(len(edges) - 1)
+    mask, edges = integrator.mask, integrator.edges
+    occ, known = np.zeros(integrator.n), np.zeros(integrator.n)
     for track in tracks:
         o, k = integrator.bucket_sums(track, [OCC_LUT, KNOWN_LUT])
         occ += o

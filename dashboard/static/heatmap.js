@@ -4,14 +4,25 @@ import { el, percent, t } from "./common.js";
 // ColorBrewer "Greens" (sequential, colour-blind safe); text colour flips on dark cells.
 const STOPS = ["#f7fcf5", "#c7e9c0", "#74c476", "#238b45", "#00441b"];
 
-function colour(v) {
+function rgbOf(v) {
   const x = Math.min(Math.max(v, 0), 1) * (STOPS.length - 1);
   const i = Math.min(Math.floor(x), STOPS.length - 2);
   const f = x - i;
-  const mix = (a, b) => Math.round(a + (b - a) * f);
   const rgb = (hex) => [1, 3, 5].map((k) => parseInt(hex.slice(k, k + 2), 16));
   const [a, b] = [rgb(STOPS[i]), rgb(STOPS[i + 1])];
-  return `rgb(${mix(a[0], b[0])},${mix(a[1], b[1])},${mix(a[2], b[2])})`;
+  return a.map((c, k) => Math.round(c + (b[k] - c) * f));
+}
+
+function colour(v) {
+  return `rgb(${rgbOf(v).join(",")})`;
+}
+
+/** Black or white, whichever contrasts more with the cell (both give >= 4.5:1 on this scale). */
+function textColour(v) {
+  const lin = (c) => (c / 255 <= 0.03928 ? c / 255 / 12.92 : ((c / 255 + 0.055) / 1.055) ** 2.4);
+  const [r, g, b] = rgbOf(v).map(lin);
+  const luminance = 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  return luminance > 0.179 ? "#000000" : "#ffffff";
 }
 
 /** Whole-hub grid from per-zone grids: occupied time over known time, pooled over zones. */
@@ -63,7 +74,7 @@ export function heatmapSvg(svg, grid, title) {
         el("title", { text: label }));
       if (v !== null) {
         cell.append(el("text", { x: x + cw / 2, y: y + ch / 2 + 4, "text-anchor": "middle",
-          fill: v > 0.55 ? "#ffffff" : "#102015", text: String(Math.round(v * 100)) }));
+          fill: textColour(v), text: String(Math.round(v * 100)) }));
       }
       parts.push(cell);
     }

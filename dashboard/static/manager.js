@@ -255,6 +255,11 @@ function statusBadge(agent) {
   return el("span", { class: `badge ${cls}` }, stateIcon(icon), el("span", { text }));
 }
 
+function seconds(value) {
+  const text = (Math.abs(value) < 0.05 ? 0 : value).toFixed(1);
+  return `${document.documentElement.lang === "sv" ? text.replace(".", ",").replace("-", "−") : text} s`;
+}
+
 function renderHealth() {
   const table = $("health");
   if (state.health === "missing" || state.health instanceof Error) {
@@ -265,11 +270,11 @@ function renderHealth() {
   const head = el("thead", {}, el("tr", {}, ...["health_agent", "health_status", "health_heartbeat", "health_queue",
     "health_clock", "health_stuck"].map((k) => el("th", { scope: "col", text: t(k) }))));
   const body = el("tbody", {}, ...agents.map((a) => el("tr", { "data-agent": a.agent, "data-status": a.status },
-    el("th", { scope: "row" }, el("span", { text: a.agent }), a.name ? el("div", { class: "quality", text: a.name }) : null),
+    el("th", { scope: "row" }, el("span", { text: a.agent }), a.name ? el("div", { class: "agent-name", text: a.name }) : null),
     el("td", {}, statusBadge(a)),
     el("td", { text: a.last_heartbeat ? ago(a.last_heartbeat) : t("no_data") }),
     el("td", { class: "num", text: a.queue_depth === null || a.queue_depth === undefined ? t("no_data") : `${a.queue_depth}${a.dropped ? ` (−${a.dropped})` : ""}` }),
-    el("td", { class: "num", text: a.clock_offset_s === null || a.clock_offset_s === undefined ? t("no_data") : `${a.clock_offset_s.toFixed(1)} s` }),
+    el("td", { class: "num", text: a.clock_offset_s === null || a.clock_offset_s === undefined ? t("no_data") : seconds(a.clock_offset_s) }),
     el("td", { text: a.stuck_sensors?.length ? a.stuck_sensors.join(", ") : t("health_none") }))));
   table.replaceChildren(head, body);
 }

@@ -7,6 +7,7 @@ import { forecastStrip, loadForecast } from "./forecast.js";
 
 const KIOSK = location.pathname.replace(/\/$/, "") === "/kiosk" || params.get("kiosk") === "1";
 const KIOSK_REFRESH_MS = 60_000;
+const KIOSK_RELOAD_MS = 6 * 3600_000; // pick up a new dashboard version without anyone touching the screen
 const FORECAST_REFRESH_MS = 15 * 60_000;
 
 const $ = (id) => document.getElementById(id);
@@ -228,6 +229,7 @@ async function main() {
   // Relative times ("2 min ago") age on screen; forecasts move with the clock.
   setInterval(() => { for (const zone of view.zones.values()) renderZone(zone); }, 15_000);
   setInterval(() => view.hub && refreshForecast(), FORECAST_REFRESH_MS);
+  if (KIOSK) setTimeout(() => location.reload(), KIOSK_RELOAD_MS);
   tickClock();
   setInterval(tickClock, 1000);
 }

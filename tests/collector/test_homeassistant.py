@@ -15,7 +15,9 @@ from collector.homeassistant import (
     availability_topic,
     collector_status_topic,
     config_topic,
+    desks_config_topic,
     discovery_config,
+    free_desks_config,
     state_messages,
     state_topic,
 )
@@ -36,6 +38,8 @@ BINARY_SENSOR_KEYS = {
     "off_delay", "origin", "payload_available", "payload_not_available", "payload_off", "payload_on", "platform",
     "qos", "state_topic", "unique_id", "value_template",
 }
+SENSOR_KEYS = (BINARY_SENSOR_KEYS - {"off_delay", "payload_off", "payload_on"}) | {
+    "last_reset_value_template", "options", "state_class", "suggested_display_precision", "unit_of_measurement"}
 DEVICE_KEYS = {"configuration_url", "connections", "hw_version", "identifiers", "manufacturer", "model",
                "model_id", "name", "serial_number", "suggested_area", "sw_version", "via_device"}
 AVAILABILITY_KEYS = {"payload_available", "payload_not_available", "topic", "value_template"}
@@ -67,6 +71,17 @@ def test_discovery_payloads_follow_the_documented_binary_sensor_format(hubs: dic
             assert DISCOVERY_TOPIC.match(config_topic("homeassistant", hub.id, zone.id))
             unique_ids.add(cfg["unique_id"])
     assert len(unique_ids) == sum(len(h.zones) for h in hubs.values())  # unique across hubs
+
+
+def test_desk_areas_get_a_free_desks_sensor(hubs: dict[str, Hub]) -> None:
+    hub = hubs[HUB]
+    desk_area = next(z for z in hub.zones if z.desks)
+    cfg = free_desks_config(hub, desk_area)
+    assert set(cfg) <= SENSOR_KEYS, set(cfg) - SENSOR_KEYS
+    assert cfg["state_topic"] == attributes_topic(HUB, desk_area.id) and "free_desks" in cfg["value_template"]
+    assert cfg["state_class"] == "measurement" and cfg["device"] == discovery_config(hub, desk_area)["device"]
+    assert re.match(r"^[^/#+]+/sensor/[a-zA-Z0-9_-]+/config$", desks_config_topic("homeassistant", HUB, "x"))
+    assert cfg["unique_id"] != discovery_config(hub, desk_area)["unique_id"]
 
 
 def _view(state: OccupancyState, free_desks: bool = False) -> ZoneView:
@@ -121,6 +136,8 @@ def test_collector_publishes_discovery_states_and_availability(
                 name = config_topic(prefix, HUB, zone.id)
                 cfg = json.loads(wait_for(lambda n=name: late.get(n)))
                 assert late.retained(name) and cfg == discovery_config(hub, zone, prefix)
+            desk_cfg = json.loads(wait_for(lambda: late.get(desks_config_topic(prefix, HUB, "skrivbordet"))))
+            assert desk_cfg == free_desks_config(hub, hub.zone("skrivbordet"), prefix)
             assert wait_for(lambda: late.get(state_topic(HUB, ZONE))) == "ON"
             assert late.retained(state_topic(HUB, ZONE))
             assert wait_for(lambda: late.get(availability_topic(HUB, ZONE))) == "online"

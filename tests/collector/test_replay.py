@@ -64,7 +64,8 @@ def _free_at(records: list[dict], zone: str) -> str:
 
 def test_replay_writes_timeline_and_counts_bad_lines(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     src = _recording(tmp_path / "events.jsonl")
-    assert _run([str(src), "--config", str(DEFAULT_CONFIG_DIR / "stockholm.toml"), "-o", str(tmp_path / "t.jsonl")]) == 0
+    config = str(DEFAULT_CONFIG_DIR / "stockholm.toml")
+    assert _run([str(src), "--config", config, "-o", str(tmp_path / "t.jsonl")]) == 0
     records = [json.loads(line) for line in (tmp_path / "t.jsonl").read_text().splitlines()]
     assert set(records[0]) == {"hub", "zone", "desk", "state", "at", "reason"}
     assert _free_at(records, "skogsglantan") == "2026-11-30T08:33:20Z"  # 200 s + 1800 s

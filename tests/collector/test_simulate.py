@@ -42,7 +42,7 @@ def test_a_week_of_history_gives_plausible_statistics(store: SqliteStore, stockh
     occupied_at = [c.at.astimezone(stockholm.tz) for c in store.changes("stockholm", END - timedelta(days=6), END)
                    if c.state.value == "occupied"]
     assert occupied_at and all(6 <= t.hour < 20 for t in occupied_at)
-    meetings = next(s for s in sessions(history, stockholm.zones) if s.zone == "motesrum-ekorren")
+    meetings = next(s for s in sessions(stockholm, history, stockholm.zones) if s.zone == "motesrum-ekorren")
     assert meetings.count > 5 and 15 * 60 < meetings.median_s < 4 * 3600
 
 

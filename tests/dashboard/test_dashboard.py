@@ -96,7 +96,9 @@ def test_agent_going_offline_turns_its_zones_unknown(page, server, publisher, hu
 
 def test_language_switch_and_kiosk_with_token(page, server):
     seen: list = []
+    every: list[str] = []
     page.on("request", lambda req: seen.append(req) if "/api/" in req.url else None)
+    page.on("request", lambda req: every.append(req.url))
     page.goto(f"{server.url}/kiosk?hub=stockholm&token=kiosk-secret")
     expect(page.locator("body")).to_have_class("kiosk")
     expect(page.locator("#status")).to_have_attribute("data-state", "live")
@@ -106,9 +108,18 @@ def test_language_switch_and_kiosk_with_token(page, server):
     fetched = [r for r in seen if r.resource_type == "fetch"]
     assert fetched and all(r.headers.get("authorization") == "Bearer kiosk-secret" for r in fetched)
     assert any("/api/stream" in r.url for r in seen)
+    assert all(url.startswith(server.url) for url in every), "nothing may come from elsewhere"
+
+    page.goto(f"{server.url}/?kiosk=1&hub=ostersund")
+    expect(page.locator("body")).to_have_class("kiosk")
+    expect(page.locator("#hub-name")).to_have_text("Hubsense Östersund")
 
     open_member(page, server)
-    page.click("#lang")
+    for _ in range(12):  # keyboard only: Tab to the language switch, press Enter
+        if page.evaluate("document.activeElement.id") == "lang":
+            break
+        page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page.locator("h1")).to_contain_text("Free spaces")
     expect(page).to_have_url(re.compile(r"[?&]lang=en"))

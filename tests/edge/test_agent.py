@@ -201,8 +201,8 @@ def test_queue_survives_agent_restart(hub, private_broker, recorder_factory, age
 def test_reconnects_with_backoff_when_broker_starts_late(hub, tmp_path, recorder_factory, agents) -> None:
     port = free_port()
     agent = _agent(agents, hub, "sthlm-pi-entre", port, tmp_path, MockFactory())
-    time.sleep(0.5)
-    assert not agent.connected and agent.connect_failures >= 2
+    assert wait_for(lambda: agent.connect_failures >= 3)
+    assert not agent.connected
     assert "Connection refused" in (agent.last_error or "")
     late = Mosquitto(tmp_path / "late", port=port).start()
     try:
@@ -234,3 +234,39 @@ def test_in_flight_events_are_resent_in_order_after_broker_crash(
     events = rec.wait_events(12, timeout=15)
     assert list(dict.fromkeys(e.seq for e in events)) == list(range(1, 13))
     assert wait_for(lambda: agent.queue.depth == 0)
+
+
+def test_reconnect_delay_doubles_up_to_the_maximum(hub, tmp_path, agents) -> None:
+    port = free_port()  # nothing listens: every attempt is refused at once
+    s = AgentSettings(broker_port=port, queue_path=tmp_path / "q.sqlite3", reconnect_min_s=0.05,
+                      reconnect_max_s=0.4)
+    agent = Agent(hub, "sthlm-pi-entre", s, pin_factory=MockFactory())
+    agents.append(agent)
+    agent.start()
+    time.sleep(2.0)
+    # delays 0.05, 0.1, 0.2, 0.4, 0.4, ...: about 7 attempts in 2 s (a fixed 0.05 s would make ~40)
+    assert 5 <= agent.connect_failures <= 10
+
+
+def test_network_loop_feeds_systemd_watchdog_even_while_broker_is_away(
+    hub, tmp_path, agents, monkeypatch
+) -> None:
+    import socket
+
+    from edge import systemd
+
+    path = str(tmp_path / "notify.sock")
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(path)
+    sock.settimeout(3)
+    monkeypatch.setattr(systemd, "_default", systemd.Notifier(path, "800000"))  # WatchdogSec=0.8 s
+    s = AgentSettings(broker_port=free_port(), queue_path=tmp_path / "q.sqlite3", reconnect_min_s=5,
+                      reconnect_max_s=5)  # backoff far longer than the watchdog timeout
+    agent = Agent(hub, "sthlm-pi-entre", s, pin_factory=MockFactory())
+    agents.append(agent)
+    agent.start()
+    try:
+        pings = [sock.recv(64) for _ in range(2)]  # pings within the first (5 s) backoff pause
+    finally:
+        sock.close()
+    assert pings == [b"WATCHDOG=1"] * 2 and agent.connect_failures == 1

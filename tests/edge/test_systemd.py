@@ -87,7 +87,7 @@ def test_environment_is_read_by_default(notify_socket: tuple[str, socket.socket]
 def test_the_agent_command_notifies_systemd(notify_socket: tuple[str, socket.socket], broker: Mosquitto,
                                             tmp_path: Path) -> None:
     """The real ``hubsense agent`` process, as systemd runs it: READY=1 once its sensors are open,
-    STOPPING=1 when it stops."""
+    WATCHDOG=1 while it runs, STOPPING=1 when it stops."""
     path, sock = notify_socket
     sock.settimeout(20)
     env = {**os.environ, "NOTIFY_SOCKET": path, "WATCHDOG_USEC": "2000000"}
@@ -105,6 +105,7 @@ def test_the_agent_command_notifies_systemd(notify_socket: tuple[str, socket.soc
         proc.kill()
     assert proc.returncode == 0, err
     assert messages.index("READY=1") < messages.index("STOPPING=1")
+    assert "WATCHDOG=1" in messages  # fed from the agent's network loop
     assert any(m.startswith("STATUS=") for m in messages)
     records = [json.loads(line) for line in err.splitlines()]  # --log-json: one JSON object a line
     assert records and all({"ts", "level", "logger", "message"} <= set(r) for r in records)

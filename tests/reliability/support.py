@@ -14,7 +14,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterable, Iterator
-from contextlib import closing, contextmanager, suppress
+from contextlib import ExitStack, closing, contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,6 +25,7 @@ from gpiozero.pins.mock import MockFactory
 
 from collector.engine import replay_timeline
 from collector.model import ReceivedEvent, StateChange
+from collector.settings import Settings
 from edge.agent import Agent
 from edge.sensors import active_level
 from edge.settings import AgentSettings
@@ -32,6 +33,7 @@ from hubsense.config import Hub, load_hub
 from hubsense.protocol import AgentState, AgentStatus, MessageKind, SensorEvent, encode, parse_message, topic
 from hubsense.services import free_port
 from tests.conftest import REPO
+from tests.support import running_collector
 
 HUBSENSE = REPO / ".venv" / "bin" / "hubsense"
 
@@ -158,7 +160,7 @@ class Fleet:
     def total(self) -> int:
         return sum(a.seq for a in self.agents.values())
 
-    def wait_drained(self, timeout: float) -> None:
+    def wait_drained(self, timeout: float = 60.0) -> None:
         """Until every agent's queue is empty (all events acknowledged by the broker)."""
         deadline = time.monotonic() + timeout
         while any(a.queue is not None and a.queue.depth for a in self.agents.values()):
@@ -262,7 +264,7 @@ class CollectorProcess:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.http_port}"
 
-    def start(self, timeout: float = 20.0) -> CollectorProcess:
+    def start(self, timeout: float = 60.0) -> CollectorProcess:
         self.http_port = self.http_port or free_port()
         env = {**os.environ, "HUBSENSE_MQTT_CLIENT_ID": self.client_id, "HUBSENSE_BATCH_WAIT_S": "0.02", **self.env}
         log = (self.db.parent / f"{self.client_id}.log").open("ab")
@@ -306,6 +308,29 @@ class CollectorProcess:
                 self.proc.kill()
                 self.proc.wait()
         self.proc = None
+
+
+class InProcessCollector:
+    """The same collector (``Collector.build``, MQTT ingest, API over uvicorn) in this process:
+    no interpreter start-up, for the tests that do not kill the collector itself."""
+
+    def __init__(self, broker_port: int, config: Path, db: Path, client_id: str, **settings) -> None:
+        self.settings = Settings(
+            config_paths=[config], mqtt_port=broker_port, mqtt_client_id=client_id, sqlite_path=db,
+            http_port=free_port(), batch_wait_s=0.02, spool_path=db.parent / "spool.sqlite3", **settings,
+        )
+        self._stack = ExitStack()
+        self.running = None
+
+    def start(self) -> InProcessCollector:
+        self.running = self._stack.enter_context(running_collector(self.settings))
+        return self
+
+    def health(self) -> dict:
+        return self.running.get("/healthz").json()
+
+    def stop(self) -> None:
+        self._stack.close()
 
 
 def probe_subscribed(port: int, hub: Hub, counters, timeout: float = 10.0) -> None:

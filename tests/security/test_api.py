@@ -24,9 +24,11 @@ from tests.support import collector_settings, running_collector
 
 STATS = "/api/hubs/stockholm/utilisation?start=2026-03-02&end=2026-03-09"
 MANAGER_ONLY = [STATS, "/api/hubs/stockholm/heatmap?start=2026-03-02&end=2026-03-09",
+                "/api/hubs/stockholm/heatmap?start=2026-03-02&end=2026-03-09&format=csv&format=json",
+                "/api/hubs/stockholm/agents", "/metrics",
                 "/api/hubs/stockholm/sessions?start=2026-03-02&end=2026-03-09",
                 "/api/hubs/stockholm/forecast", "/api/hubs/stockholm/zones?format=csv"]
-LIVE = ["/api/hubs", "/api/hubs/stockholm/zones", "/api/hubs/stockholm/zones/oasen", "/"]
+LIVE = ["/api/hubs", "/api/hubs/stockholm/zones", "/api/hubs/stockholm/zones/oasen", "/", "/kiosk"]
 
 
 @dataclass(frozen=True)
@@ -106,8 +108,9 @@ def test_closed_live_view_needs_a_kiosk_or_manager_token(closed_api: Api, path: 
     assert closed_api.get(path, closed_api.manager).status_code == 200
 
 
-def test_health_stays_public(closed_api: Api) -> None:
+def test_health_and_the_data_free_manager_page_stay_public(closed_api: Api) -> None:
     assert closed_api.get("/healthz").status_code == 200
+    assert closed_api.get("/manager").status_code == 200  # its API calls need the manager token
 
 
 def test_kiosk_url_token_sets_a_cookie_for_the_live_view_only(closed_api: Api) -> None:

@@ -87,11 +87,13 @@ def test_production_problems(tmp_path: Path) -> None:
     create_token(tmp_path / "tokens.json", Role.MANAGER)
     assert production_problems(_prod(tmp_path)) == []
     assert any("without credentials" in p for p in production_problems(_prod(tmp_path, mqtt_username=None)))
-    for weak in ["changeme", "hubsense", "short", ""]:
+    for weak in ["changeme", "hubsense", "short", "", "change-me-mqtt-password-please"]:
         assert any("MQTT password" in p for p in production_problems(_prod(tmp_path, mqtt_password=weak))), weak
     influx = _prod(tmp_path, store="influxdb")
     assert any("InfluxDB" in p for p in production_problems(influx))
     assert production_problems(influx.model_copy(update={"influx_token": "x" * 40})) == []
+    placeholder = influx.model_copy(update={"influx_token": "change-me-influx-token"})  # deploy/env.example
+    assert any("InfluxDB token" in p for p in production_problems(placeholder))
 
 
 def test_collector_refuses_to_start_in_production_with_default_secrets(

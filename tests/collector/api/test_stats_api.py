@@ -86,6 +86,7 @@ def test_utilisation_csv_has_header_and_iso_times(client):
     ({"start": "2026-06-03", "end": "2026-06-02"}, 400, "must be after start"),
     ({"start": "2026-01-01", "end": "2026-06-02"}, 400, "max_range_days"),
     ({"start": "2026-06-01T00:00:00", "end": "2026-06-02"}, 400, "no UTC offset"),
+    ({"start": "2026-06-02T00:00:00 02:00", "end": "2026-06-01"}, 400, "must be after start"),  # '+' unencoded
     ({"start": "yesterday", "end": "2026-06-02"}, 400, "not an ISO 8601"),
     ({"start": "2026-06-01", "end": "2026-06-02", "zone": "nope"}, 404, "unknown zone"),
     ({"start": "2026-06-01", "end": "2026-06-02", "bucket": "decade"}, 422, "hour"),
@@ -119,6 +120,7 @@ def test_forecast_from_recent_weeks(client, store):
     assert report.weeks == 4 and [f.zone for f in report.zones] == ["z", "d", "r0"]
     z = next(f for f in report.zones if f.zone == "z")
     r0 = next(f for f in report.zones if f.zone == "r0")
+    assert z.data_quality == 1.0
     monday9 = z.cells[9]
     assert (monday9.weekday, monday9.hour) == (0, 9)
     assert monday9.probability == 1.0 and 4 <= monday9.weeks <= 5 and monday9.label == "usually busy"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from collector.engine import Engine
 from collector.model import ReceivedEvent
 from hubsense.protocol import SensorKind, SensorState
@@ -138,7 +140,7 @@ def test_changes_are_emitted_only_on_real_state_changes() -> None:
         sc.ev("glade-pir1", "motion", 100 + 20 * i)
         sc.ev("glade-pir1", "no_motion", 105 + 20 * i)
     states = [s for s, _, _ in sc.history("glade")]
-    assert all(a is not b for a, b in zip(states, states[1:], strict=False))
+    assert all(a is not b for a, b in itertools.pairwise(states))
 
 
 def test_unknown_or_foreign_sensor_is_counted_not_applied() -> None:
@@ -146,3 +148,13 @@ def test_unknown_or_foreign_sensor_is_counted_not_applied() -> None:
     ev = ReceivedEvent("mini", "pi-b", "glade-pir1", SensorKind.PIR, SensorState.MOTION, at(1), 1, "b", at(1))
     assert engine.event(ev) == []
     assert engine.counters["foreign"] == 1
+
+
+def test_heartbeat_without_ts_does_not_block_events_of_a_slow_agent_clock() -> None:
+    engine = Engine(mini_hub())
+    engine.status("pi-a", True, at(0))
+    engine.event(_ev("glade-pir1", "motion", 100 - 120, 1, received=100))  # agent clock 2 min behind
+    engine.heartbeat("pi-a", at(130), 30, {"glade-pir1": SensorState.MOTION})
+    engine.event(_ev("glade-pir1", "no_motion", 140 - 120, 2, received=140))
+    assert engine.counters["late"] == 0
+    assert engine.sensors["glade-pir1"].state is SensorState.NO_MOTION

@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 import numpy as np
+import pytest
 
 from collector.stats.history import History
 from collector.stats.sessions import daily_peaks, session_durations, sessions
@@ -14,10 +15,21 @@ def test_sessions_count_median_and_p90():
         begin = local(2026, 6, 1, 8 + i)
         changes += [change(OCC, begin), change(FREE, begin + timedelta(minutes=minutes))]
     history = History.from_changes(changes, local(2026, 6, 1).timestamp(), local(2026, 6, 2).timestamp())
-    stats = sessions(history, hub.zones)[0]
-    assert stats.count == 5
+    stats = sessions(hub, history, hub.zones)[0]
+    assert stats.count == 5 and stats.data_quality == 1.0
     assert stats.median_s == 30 * 60
     assert stats.p90_s == np.percentile([10, 20, 30, 40, 100], 90) * 60
+
+
+def test_session_rows_report_data_quality_per_track():
+    hub = make_hub(desks=2)
+    day = (2026, 6, 1)
+    changes = [change(FREE, local(*day, 8)), change(UNK, local(*day, 11)), change(OCC, local(*day, 8), "d", "k0")]
+    history = History.from_changes(changes, local(*day).timestamp(), local(2026, 6, 2).timestamp())
+    rows = {(r.zone, r.desk): r for r in sessions(hub, history, hub.zones)}
+    assert rows[("z", None)].data_quality == pytest.approx(3 / 9)
+    assert rows[("d", "k0")].data_quality == 1.0 and rows[("d", "k0")].count == 1
+    assert rows[("d", "k1")].data_quality == 0.0 and rows[("d", "k1")].median_s is None
 
 
 def test_session_ends_at_unknown_and_is_clipped_to_the_period():
@@ -39,3 +51,11 @@ def test_daily_peaks_of_zones_and_desks_within_open_hours():
     peaks = daily_peaks(hub, history, hub.zones)
     assert peaks.zones.tolist() == [2, 0]
     assert peaks.desks.tolist() == [0, 1]
+
+
+def test_daily_peaks_are_none_without_desks_or_zones():
+    hub = make_hub(desks=2)
+    history = History.from_changes([], local(2026, 6, 1).timestamp(), local(2026, 6, 2).timestamp())
+    assert daily_peaks(hub, history, [hub.zones[0]]).desks is None
+    assert daily_peaks(hub, history, [hub.zones[1]]).zones is None
+    assert daily_peaks(hub, history, hub.zones).desks.tolist() == [0]

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
 
+import httpx
 import pytest
 
 from collector.model import OccupancyState
@@ -105,3 +107,30 @@ def test_reads_in_windows_keep_receive_order_across_window_edges(
     influx.add_health(records)
     assert list(influx.health("hq")) == records
     assert list(influx.health(end=T0 + timedelta(minutes=74))) == records[:2]  # end is exclusive
+
+
+class AuthInfluxd(Influxd):
+    """A private influxd with HTTP authentication on."""
+
+    def write_config(self) -> Path:
+        conf = super().write_config()
+        conf.write_text(conf.read_text().replace("[http]\n", "[http]\n  auth-enabled = true\n"))
+        return conf
+
+
+def test_basic_auth_and_wrong_credentials(tmp_path: Path) -> None:
+    server = AuthInfluxd(tmp_path / "influxd").start()
+    try:
+        httpx.post(f"{server.url}/query", data={"q": "CREATE USER admin WITH PASSWORD 'pw' WITH ALL PRIVILEGES"},
+                   timeout=5).raise_for_status()
+        store = InfluxStore(server.url, "authdb", username="admin", password="pw", raw_rp="hubsense_raw")
+        assert store.add_events([event(1)]) == 1
+        assert store.event_count() == 1
+        wrong = InfluxStore(server.url, "authdb", username="admin", password="nope", create=False)
+        with pytest.raises(StoreUnavailable, match="401"):
+            wrong.add_events([event(2)])
+        anonymous = InfluxStore(server.url, "authdb", create=False)
+        with pytest.raises(StoreUnavailable):
+            anonymous.event_count()
+    finally:
+        server.stop()
