@@ -242,12 +242,14 @@ def _run(args: argparse.Namespace) -> int:
         if missing:
             raise ProvisionError(f"unknown hub(s) {', '.join(missing)}; configured: {', '.join(sorted(known))}")
         host, _, port = args.broker.rpartition(":")
-        report = provision([known[h] for h in args.hubs], args.out, broker=(host or "127.0.0.1", int(port)),
+        if not host or not port.isdigit():
+            raise ProvisionError(f"--broker must be HOST:PORT, not {args.broker!r}")
+        report = provision([known[h] for h in args.hubs], args.out, broker=(host, int(port)),
                            ca_file=args.tls_ca, rotate=args.rotate, force=args.force)
     except ConfigError as exc:
         print("\n".join(f"error: {e}" for e in exc.errors), file=sys.stderr)
         return 2
-    except (ProvisionError, ValueError) as exc:
+    except ProvisionError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     for name, what in sorted(report.items()):

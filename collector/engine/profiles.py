@@ -12,6 +12,10 @@ from dataclasses import dataclass
 from hubsense.config import Profile, Zone, ZoneKind
 
 HOUR = 3600.0
+# The weak-evidence rule is for zones where people pass through.  A zone configured with a longer
+# timeout than this is declared a "sitting still" zone (Skogsgläntan): there a single trigger is
+# what an arriving person makes, so any motion holds it for the full timeout.
+WEAK_MAX_TIMEOUT_S = 600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +62,8 @@ def resolve(zone: Zone, override: Profile | None = None) -> Params:
         if value is None:
             value = getattr(zone.profile, name)
         values[name] = float(value) if value is not None else getattr(base, name)
-    return Params(**values, weak_factor=base.weak_factor)
+    weak = base.weak_factor if values["vacancy_timeout_s"] <= WEAK_MAX_TIMEOUT_S else 1.0
+    return Params(**values, weak_factor=weak)
 
 
 def parse_override(text: str) -> tuple[str, str, float]:

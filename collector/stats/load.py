@@ -2,7 +2,7 @@
 
 ``Store.changes`` builds one Python object per row (~1 s for a year of a busy
 hub).  For the SQLite store this module runs its own SQL on the store's
-per-thread connections instead, one query per track (zone or desk) over the
+per-thread connections instead, one statement per track (zone or desk) over the
 primary key (hub, zone, desk, at_us): SQLite concatenates the track's times and
 states into two strings (``group_concat``) and numpy parses them in C, so no
 per-row Python object is made.  Tracks are read on two threads (sqlite3 releases
@@ -27,9 +27,12 @@ from collector.store.sqlite import SqliteStore
 from hubsense.config import Hub
 from hubsense.protocol import SensorKind
 
-_WHERE = "FROM changes WHERE hub = ? AND zone = ? AND desk = ?"
-_IN_RANGE = f"SELECT group_concat(at_us), group_concat(state) {_WHERE} AND at_us >= ? AND at_us < ?"
-_BEFORE = f"SELECT at_us, state {_WHERE} AND at_us < ? ORDER BY at_us DESC LIMIT 1"
+_WHERE = "FROM changes WHERE hub = ?1 AND zone = ?2 AND desk = ?3"
+# one statement per track, so the state before start and the changes after it come from one snapshot
+_TRACK_SQL = (
+    f"SELECT (SELECT at_us || ',' || state {_WHERE} AND at_us < ?4 ORDER BY at_us DESC LIMIT 1), "
+    f"group_concat(at_us), group_concat(state) {_WHERE} AND at_us >= ?4 AND at_us < ?5"
+)
 _FIRST_LETTER = np.full(256, UNKNOWN, np.int8)
 _FIRST_LETTER[ord("f")], _FIRST_LETTER[ord("o")] = FREE, OCCUPIED
 _STATE_CODE = {"free": FREE, "occupied": OCCUPIED, "unknown": UNKNOWN}
@@ -60,13 +63,13 @@ def _read_track(store: SqliteStore, hub: str, key: TrackKey, start_us: int,
     """(epoch seconds, state codes) of one track, sorted by time."""
     conn = store._conn()  # the store's own per-thread connection (WAL: reads never block ingest)
     zone, desk = key[0], key[1] or ""
-    before = conn.execute(_BEFORE, (hub, zone, desk, start_us)).fetchone()
-    ats, states = conn.execute(_IN_RANGE, (hub, zone, desk, start_us, end_us)).fetchone()
+    before, ats, states = conn.execute(_TRACK_SQL, (hub, zone, desk, start_us, end_us)).fetchone()
     at = np.fromstring(ats, dtype=np.int64, sep=",") if ats else np.zeros(0, np.int64)
     code = _codes(states) if states else np.zeros(0, np.int8)
     if before is not None:
-        at = np.concatenate(([before[0]], at))
-        code = np.concatenate(([_STATE_CODE.get(before[1], UNKNOWN)], code)).astype(np.int8)
+        before_us, before_state = before.split(",")
+        at = np.concatenate(([int(before_us)], at))
+        code = np.concatenate(([_STATE_CODE.get(before_state, UNKNOWN)], code)).astype(np.int8)
     order = np.argsort(at, kind="stable")  # group_concat follows the primary-key scan; make sure
     return at[order] / 1e6, code[order]
 

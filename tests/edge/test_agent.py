@@ -81,8 +81,9 @@ def _statuses(rec: Recorder) -> list[tuple[AgentState, bool]]:
 
 def test_retained_online_then_offline_on_clean_stop(hub, broker, recorder_factory, agents, tmp_path) -> None:
     status = topic(hub.id, "sthlm-pi-entre", MessageKind.STATUS)
+    live = recorder_factory(broker.port, status)
     agent = _agent(agents, hub, "sthlm-pi-entre", broker.port, tmp_path, MockFactory())
-    assert agent.wait_connected(5)
+    assert live.wait_until(lambda r: _statuses(r) == [(AgentState.ONLINE, False)])  # published live
     late = recorder_factory(broker.port, status)  # subscribes after the fact: sees the retained copy
     assert late.wait_until(lambda r: _statuses(r) == [(AgentState.ONLINE, True)])
     assert late.of_kind(MessageKind.STATUS)[0].parsed().boot == agent.boot

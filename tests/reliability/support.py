@@ -131,7 +131,7 @@ class Fleet:
         for a in self.hub.agents:
             settings = AgentSettings(
                 broker_port=(ports or {}).get(a.id, self.port), queue_path=self.queue_dir / f"{a.id}.sqlite3",
-                reconnect_min_s=0.1, reconnect_max_s=0.5, heartbeat_interval_s=1.0, door_bounce_s=None,
+                reconnect_min_s=0.1, reconnect_max_s=0.5, heartbeat_interval_s=2.0, door_bounce_s=None,
                 keepalive_s=5, queue_max_events=100_000,
             )
             self.pins[a.id] = MockFactory()

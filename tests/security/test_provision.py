@@ -18,6 +18,7 @@ from hubsense.provision import ProvisionError, agent_user, mosquitto_hash, provi
 from hubsense.services import Mosquitto
 from tests.security.conftest import secured_broker
 from tests.security.mqtt import connect
+from tests.support import collector_settings, running_collector
 
 NOT_AUTHORIZED = 135
 
@@ -80,6 +81,8 @@ def test_agents_read_nothing_and_collector_writes_no_agent_topic(secure_broker: 
     try:
         assert collector.publish("hubsense/stockholm/sthlm-pi-desk/event").value == NOT_AUTHORIZED
         assert not collector.publish("hubsense/stockholm/_collector/state").is_failure
+        assert not collector.publish("homeassistant/binary_sensor/hubsense/config").is_failure
+        assert desk.publish("homeassistant/binary_sensor/hubsense/config").value == NOT_AUTHORIZED
         assert not desk.publish("hubsense/stockholm/sthlm-pi-desk/heartbeat").is_failure
         collector.wait_for("hubsense/stockholm/sthlm-pi-desk/heartbeat")
         time.sleep(0.1)  # the broker delivers to both subscribers in the same pass; give the spy a moment
@@ -181,3 +184,21 @@ def test_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert "HUBSENSE_BROKER=mqtt.hub:8883\n" in env and f"HUBSENSE_MQTT_PASSWORD={data['password']}\n" in env
     assert main(["provision", "atlantis", "--out", str(out)]) == 2
     assert "unknown hub" in capsys.readouterr().err
+    assert main(["provision", "stockholm", "--out", str(out), "--broker", "mqtt.hub"]) == 2
+    assert "HOST:PORT" in capsys.readouterr().err
+
+
+def test_real_collector_publishes_home_assistant_discovery_within_its_acl(
+        secure_broker: Mosquitto, creds: Path, tmp_path: Path) -> None:
+    user, password = collector_login(creds)
+    watcher = connect(secure_broker.port, user, password)
+    watcher.subscribe("homeassistant/#")
+    settings = collector_settings(secure_broker, tmp_path, mqtt_username=user, mqtt_password=password,
+                                  homeassistant_discovery=True, tokens_path=tmp_path / "tokens.json")
+    try:
+        with running_collector(settings) as running:
+            assert running.collector.ingest.connected.is_set()
+            watcher.wait_for("homeassistant/binary_sensor/hubsense_stockholm_lagerelden/config")
+            watcher.wait_for("homeassistant/hubsense/status")
+    finally:
+        watcher.close()

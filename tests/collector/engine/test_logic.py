@@ -205,3 +205,11 @@ def test_pir_stuck_at_motion_beyond_max_occupied_makes_the_zone_unknown(sc: Scen
     sc.ev("glade-pir1", "no_motion", 10 * HOUR)
     assert sc.history("glade")[-1] == (OCCUPIED, 10 * HOUR, "motion")
     assert sc.view("glade", 10 * HOUR).stuck_sensors == []
+
+
+def test_a_lone_trigger_in_a_quiet_zone_holds_it_for_the_full_timeout(stockholm) -> None:
+    sc = Scenario(stockholm)
+    sc.ev("skogsglantan-pir", "motion", 100)  # someone walks in and sits down
+    sc.ev("skogsglantan-pir", "no_motion", 110)
+    sc.tick(HOUR)
+    assert sc.history("skogsglantan")[-1] == (FREE, 110 + 1800, "timeout")

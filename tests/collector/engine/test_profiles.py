@@ -36,3 +36,9 @@ def test_parse_override() -> None:
     for bad in ("nozone", "a:b", "a:vacancy_timeout_s=x", "a:colour=3", "a:vacancy_timeout_s=0"):
         with pytest.raises(ValueError):
             parse_override(bad)
+
+
+def test_weak_evidence_rule_is_off_for_zones_configured_for_still_occupants(stockholm) -> None:
+    assert resolve(stockholm.zone("rastplatsen")).weak_factor < 1
+    assert resolve(stockholm.zone("skogsglantan")).weak_factor == 1
+    assert resolve(stockholm.zone("oasen")).weak_factor == 1

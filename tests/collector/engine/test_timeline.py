@@ -180,3 +180,22 @@ def test_live_engine_never_reports_free_for_an_offline_or_stale_agent(ops) -> No
                 assert view.state is UNKNOWN, (view, t)
                 assert all(d.state is UNKNOWN for d in view.desks)
                 assert last_state.get(view.zone) is not FREE
+
+
+def test_late_event_is_ignored_live_but_placed_in_history() -> None:
+    hb = (Heartbeat(hub="mini", agent="pi-a", boot="b", ts=at(0), seq=0, uptime_s=0, interval_s=3600), at(0))
+    on = (_event("glade-pir1", SensorState.MOTION, 100, 1, "b"), at(100))
+    late_off = (_event("glade-pir1", SensorState.NO_MOTION, 110, 2, "b"), at(350))  # delayed 4 min
+    on_again = (_event("glade-pir1", SensorState.MOTION, 300, 3, "b"), at(300))
+    live = Engine(HUB)
+    for msg, received in (hb, on, on_again, late_off):
+        live.advance(received)
+        if isinstance(msg, Heartbeat):
+            live.heartbeat(msg.agent, received, msg.interval_s, {})
+        else:
+            live.event(ReceivedEvent.from_message(msg, received))
+    assert live.counters["late"] == 1
+    assert live.sensors["glade-pir1"].state is SensorState.MOTION  # live state not moved back
+    history = replay_timeline(HUB, [late_off, on_again, on, hb], until=at(800))
+    assert [(c.state, c.at) for c in history if c.zone == "glade"] == [
+        (FREE, at(0)), (OCCUPIED, at(100)), (FREE, at(110 + 60)), (OCCUPIED, at(300))]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from tests.collector.engine.helpers import FREE, OCCUPIED, UNKNOWN, Scenario, mini_hub
 
 
@@ -55,3 +58,20 @@ def test_offline_desk_agent_makes_every_desk_unknown() -> None:
 def sc_at(s: float):
     from tests.collector.engine.helpers import at
     return at(s)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["d1-pir", "d2-pir"]), st.booleans(), st.integers(1, 2000)),
+                max_size=30))
+def test_desk_area_state_always_agrees_with_its_desks(steps) -> None:
+    sc = Scenario(mini_hub())
+    t = 0
+    for sensor, motion, gap in steps:
+        t += gap
+        sc.ev(sensor, "motion" if motion else "no_motion", t)
+        for probe in (t, t + 1000):
+            view = sc.view("desks", probe)
+            desks = [d.state for d in view.desks]
+            expected = OCCUPIED if OCCUPIED in desks else UNKNOWN if UNKNOWN in desks else FREE
+            assert view.state is expected, (view, probe)
+        t += 1000
