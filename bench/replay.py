@@ -1,8 +1,10 @@
 """Events/s through ``hubsense replay``, and through the engine alone (the live ingest hot path).
 
 A deterministic recording for the Stockholm hub is generated first: every agent online, a
-heartbeat from each agent every 30 s, and N sensor events (each sensor toggling at random,
-about 1.5 s apart on average), written as wire-format JSONL exactly as ``hubsense export`` does.
+heartbeat from each agent every 30 s, and N sensor events about 1.5 s apart on average, from a
+few active sensors at a time (the active set changes every 1,000 events, ~25 minutes, so zones
+and desks go occupied and free again), written as wire-format JSONL exactly as
+``hubsense export`` does.
 
 Measured in the same run:
 
@@ -43,6 +45,8 @@ from hubsense.protocol import (
     Heartbeat,
     MessageKind,
     SensorEvent,
+    SensorKind,
+    SensorState,
     encode,
     parse_message,
     topic,
@@ -56,7 +60,8 @@ def generate(path: Path, events: int, seed: int = 7) -> int:
     hub = load_hubs([DEFAULT_CONFIG_DIR])["stockholm"]
     rnd = random.Random(seed)
     sensors = [(a.id, s) for a in hub.agents for s in a.sensors]
-    state = {s.id: sorted(STATES_BY_KIND[s.kind])[0] for _, s in sensors}
+    rest = {SensorKind.PIR: SensorState.NO_MOTION, SensorKind.DOOR: SensorState.CLOSED}
+    state = {s.id: rest[s.kind] for _, s in sensors}
     seq = {a.id: 0 for a in hub.agents}
     lines = 0
     with path.open("w", encoding="utf-8") as out:
@@ -66,24 +71,36 @@ def generate(path: Path, events: int, seed: int = 7) -> int:
                                   "received": received.isoformat()}) + "\n")
             lines += 1
 
+        def event(agent: str, sensor, new: SensorState, t: datetime) -> None:
+            state[sensor.id] = new
+            seq[agent] += 1
+            ev = SensorEvent(hub=hub.id, agent=agent, boot="b1", sensor=sensor.id, kind=sensor.kind,
+                             state=new, ts=t, seq=seq[agent])
+            write(ev, MessageKind.EVENT, t + timedelta(milliseconds=rnd.randint(1, 50)))
+
         for a in hub.agents:
             online = AgentStatus(hub=hub.id, agent=a.id, boot="b1", state=AgentState.ONLINE, ts=T0)
             write(online, MessageKind.STATUS, T0)
         t, next_beat = T0, T0
-        for _ in range(events):
+        active: list = []
+        n = 0
+        while n < events:
+            if n % 1000 == 0:  # the old active sensors go quiet, others become active
+                for agent, sensor in active:
+                    if state[sensor.id] is not rest[sensor.kind] and n < events:
+                        event(agent, sensor, rest[sensor.kind], t)
+                        n += 1
+                active = rnd.sample(sensors, 4)
             t += timedelta(seconds=rnd.uniform(0, 3))
             while next_beat <= t:
                 for a in hub.agents:
                     write(Heartbeat(hub=hub.id, agent=a.id, boot="b1", ts=next_beat, seq=seq[a.id], uptime_s=1,
                                     interval_s=30), MessageKind.HEARTBEAT, next_beat)
                 next_beat += timedelta(seconds=30)
-            agent, sensor = rnd.choice(sensors)
+            agent, sensor = rnd.choice(active)
             states = sorted(STATES_BY_KIND[sensor.kind])
-            state[sensor.id] = states[1 - states.index(state[sensor.id])]
-            seq[agent] += 1
-            ev = SensorEvent(hub=hub.id, agent=agent, boot="b1", sensor=sensor.id, kind=sensor.kind,
-                             state=state[sensor.id], ts=t, seq=seq[agent])
-            write(ev, MessageKind.EVENT, t + timedelta(milliseconds=rnd.randint(1, 50)))
+            event(agent, sensor, states[1 - states.index(state[sensor.id])], t)
+            n += 1
     return lines
 
 

@@ -138,7 +138,8 @@ class MessageHandler:
                 out.changes.extend(engine.status(msg.agent, online, received))
                 out.health.append(_health(msg, online, received))
             else:
-                out.changes.extend(engine.heartbeat(msg.agent, received, msg.interval_s, dict(msg.sensors)))
+                out.changes.extend(engine.heartbeat(msg.agent, received, msg.interval_s, dict(msg.sensors),
+                                                    ts=msg.ts, boot=msg.boot))  # as replay_timeline does
                 out.health.append(_health(msg, True, received, msg.queue_depth, msg.dropped, msg.interval_s))
 
 

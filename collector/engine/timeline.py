@@ -24,41 +24,60 @@ _STATUS, _HEARTBEAT, _EVENT = 0, 1, 2
 
 
 def canonical(hub_id: str, messages: Iterable[Item]) -> list[tuple[tuple, int, Any, datetime]]:
-    """Distinct messages of one hub in replay order, as (sort key, kind, message, received)."""
-    best: dict[tuple, tuple[tuple, tuple, int, Any, datetime]] = {}
+    """Distinct messages of one hub in replay order, as (sort key, kind, message, received).
+
+    Of several copies of one message the earliest received wins (ties: :func:`_preference`).
+    Sort keys are unique per distinct message, so the order is total."""
+    best: dict[tuple, tuple[tuple, int, Any, datetime]] = {}
     for item in messages:
-        if isinstance(item, ReceivedEvent):
+        if type(item) is ReceivedEvent:
             msg, received = item, item.received
         else:
             msg, received = item
         if msg.hub != hub_id:
             continue
-        ident, choice, key, kind = _identity(msg, received.timestamp())
+        ident, key, kind = _identity(msg, received.timestamp())
         held = best.get(ident)
-        if held is None or choice < held[0]:
-            best[ident] = (choice, key, kind, msg, received)
-    ordered = [(key, kind, msg, received) for _choice, key, kind, msg, received in best.values()]
-    ordered.sort(key=lambda row: row[0])
+        if held is None or _preferred(kind, key, msg, held):
+            best[ident] = (key, kind, msg, received)
+    ordered = list(best.values())
+    ordered.sort(key=_first)
     return ordered
 
 
-def _identity(msg: Any, r: float) -> tuple[tuple, tuple, tuple, int]:
-    """(identity, preference among copies: smallest wins, sort key, kind) of one message.
+def _first(row: tuple) -> tuple:
+    return row[0]
+
+
+def _identity(msg: Any, r: float) -> tuple[tuple, tuple, int]:
+    """(identity, sort key, kind) of one message.
 
     Sort keys: (time, agent, kind, boot, seq, ...) where time is the event time for events and
-    heartbeats and the receive time for status messages (a Last Will's ts is not its time)."""
+    heartbeats and the receive time for status messages (a Last Will's ts is not its time).
+    The receive time is always at index 5 or 6 of the key."""
     ts = msg.ts.timestamp()
-    if isinstance(msg, SensorEvent | ReceivedEvent):
-        key = (event_time(ts, r), msg.agent, _EVENT, msg.boot, msg.seq, r, "")
-        return ("e", msg.agent, msg.boot, msg.seq), (r, ts, msg.sensor, msg.state, msg.kind), key, _EVENT
-    if isinstance(msg, AgentStatus):
-        key = (r, msg.agent, _STATUS, msg.boot, 0, ts, msg.state)
-        return ("s", msg.agent, msg.boot, msg.state, ts), (r,), key, _STATUS
-    if isinstance(msg, Heartbeat):
-        key = (event_time(ts, r), msg.agent, _HEARTBEAT, msg.boot, msg.seq, r, "")
-        choice = (r, msg.uptime_s, msg.interval_s, msg.queue_depth, msg.dropped, sorted(msg.sensors.items()))
-        return ("h", msg.agent, msg.boot, ts, msg.seq), choice, key, _HEARTBEAT
-    raise TypeError(f"not a hubsense message: {type(msg).__name__}")
+    cls = type(msg)
+    if cls is SensorEvent or cls is ReceivedEvent:
+        return (msg.agent, msg.boot, msg.seq), (event_time(ts, r), msg.agent, _EVENT, msg.boot, msg.seq, r), _EVENT
+    if cls is Heartbeat:
+        key = (event_time(ts, r), msg.agent, _HEARTBEAT, msg.boot, msg.seq, ts, r)
+        return ("h", msg.agent, msg.boot, ts, msg.seq), key, _HEARTBEAT
+    if cls is AgentStatus:
+        return ("s", msg.agent, msg.boot, msg.state, ts), (r, msg.agent, _STATUS, msg.boot, 0, ts, msg.state), _STATUS
+    raise TypeError(f"not a hubsense message: {cls.__name__}")
+
+
+def _preferred(kind: int, key: tuple, msg: Any, held: tuple) -> bool:
+    """Is this copy preferred over the held one? Earliest received, then content."""
+    return _preference(kind, key, msg) < _preference(kind, held[0], held[2])
+
+
+def _preference(kind: int, key: tuple, msg: Any) -> tuple:
+    if kind == _EVENT:
+        return (key[5], msg.ts.timestamp(), msg.sensor, msg.state, msg.kind)
+    if kind == _HEARTBEAT:
+        return (key[6], msg.uptime_s, msg.interval_s, msg.queue_depth, msg.dropped, sorted(msg.sensors.items()))
+    return (key[0],)
 
 
 def replay_timeline(
@@ -83,7 +102,7 @@ def run(engine: Engine, ordered: list[tuple[tuple, int, Any, datetime]], until: 
     out: list[StateChange] = []
     for key, kind, msg, received in ordered:
         out.extend(engine.advance_ts(key[0]))
-        if kind == _EVENT:  # key = (event time, agent, kind, boot, seq, receive time, "")
+        if kind == _EVENT:  # key = (event time, agent, kind, boot, seq, receive time)
             out.extend(engine.event_ts(msg.agent, msg.boot, msg.seq, msg.sensor, msg.state, msg.ts.timestamp(),
                                        key[5]))
         elif kind == _STATUS:

@@ -199,3 +199,27 @@ def test_late_event_is_ignored_live_but_placed_in_history() -> None:
     history = replay_timeline(HUB, [late_off, on_again, on, hb], until=at(800))
     assert [(c.state, c.at) for c in history if c.zone == "glade"] == [
         (FREE, at(0)), (OCCUPIED, at(100)), (FREE, at(110 + 60)), (OCCUPIED, at(300))]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(step, min_size=1, max_size=40))
+def test_live_engine_in_order_gives_the_replayed_timeline(steps) -> None:
+    """Delivered in order with correct clocks, live processing and history agree."""
+    messages = _messages([(kind, who, flag, gap, 0) for kind, who, flag, gap, _ in steps])
+    live = Engine(HUB)
+    changes = []
+    for msg, received in messages:
+        changes += live.advance(received)
+        if isinstance(msg, SensorEvent):
+            changes += live.event(ReceivedEvent.from_message(msg, received))
+        elif isinstance(msg, AgentStatus):
+            changes += live.status(msg.agent, msg.state is AgentState.ONLINE, received)
+        else:
+            changes += live.heartbeat(msg.agent, received, msg.interval_s, dict(msg.sensors), ts=msg.ts)
+    assert changes == replay_timeline(HUB, messages)
+
+
+def test_single_zone_view_matches_the_list() -> None:
+    engine = Engine(HUB)
+    engine.status("pi-a", True, at(0))
+    assert engine.view("glade", at(1)) == engine.views(at(1))[0]
