@@ -214,8 +214,9 @@ def run(hub_minutes: float = 60.0, compress: float = 30.0, interval: float = 1.0
                 for s in sampled:
                     s.sample()
                 time.sleep(interval)
-            produced, _ = _ask(agents)
             elapsed = time.monotonic() - started
+            time.sleep(1.0)  # the driver started a moment after the sampling: let it finish
+            produced, _ = _ask(agents)
             deadline = time.monotonic() + 120
             while (stored := httpx.get(url, timeout=5).json()["stored"]) < produced and time.monotonic() < deadline:
                 time.sleep(0.5)

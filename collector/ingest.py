@@ -34,7 +34,6 @@ log = logging.getLogger(__name__)
 
 STORE_SUB_ID = 1  # subscription identifiers (MQTT v5) when scaling out
 LIVE_SUB_ID = 2
-PRUNE_INTERVAL_S = 3600.0
 _TICK = object()
 _STOP = object()
 
@@ -244,14 +243,14 @@ class Ingest:
                 self.client.ack(m.mid, m.qos)
 
     def _maybe_prune(self, now: datetime) -> None:
-        """Apply the store's retention once an hour, from the writer thread (the only writer)."""
+        """Apply the store's retention every ``prune_interval_s``, from the writer thread (the only writer)."""
         if time.monotonic() < self._next_prune:
             return
-        self._next_prune = time.monotonic() + PRUNE_INTERVAL_S
+        self._next_prune = time.monotonic() + self.settings.prune_interval_s
         try:
             removed = self.store.prune(now)
         except Exception:
-            log.exception("applying retention failed; will retry in an hour")
+            log.exception("applying retention failed; will retry later")
             return
         if any(removed.values()):
             log.info("retention removed %s", removed)

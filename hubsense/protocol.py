@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from functools import lru_cache
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -73,7 +74,12 @@ class AgentState(StrEnum):
 
 
 def _utc(value: datetime) -> datetime:
+    if value.utcoffset() == _ZERO:  # agents send 'Z': skip the conversion on the hot path
+        return value.replace(tzinfo=UTC)
     return value.astimezone(UTC)
+
+
+_ZERO = timedelta(0)
 
 
 UtcTime = Annotated[AwareDatetime, AfterValidator(_utc)]
@@ -171,6 +177,7 @@ def subscription(hub: str = "+") -> str:
     return f"{TOPIC_ROOT}/{hub}/+/+"
 
 
+@lru_cache(maxsize=4096)  # a hub has few topics; parsing each once saves work on every message
 def parse_topic(name: str) -> tuple[str, str, MessageKind]:
     """Split ``hubsense/{hub}/{agent}/{kind}``; raises :class:`Rejected`."""
     parts = name.split("/")

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
 from collector.api.deps import get_hub, get_hubs
-from collector.api.schemas import Health, HubOut, ZoneOut, zone_payload
+from collector.api.schemas import Health, HubOut, SpoolStatus, ZoneOut, zone_payload
 from collector.live import LiveState
 from hubsense.config import Hub
 
@@ -96,6 +96,9 @@ def healthz(request: Request) -> Health:
     ingest = request.app.state.ingest
     counters = (ingest.counters if ingest else request.app.state.counters).snapshot()
     connected = bool(ingest and ingest.connected.is_set())
-    return Health(status="ok" if connected or ingest is None else "degraded", mqtt_connected=connected,
-                  store=request.app.state.settings.store, **counters)
+    status = getattr(request.app.state.store, "status", None)
+    spool = SpoolStatus(**status()) if status else None
+    healthy = (connected or ingest is None) and not (spool and (spool.high_water or not spool.store_available))
+    return Health(status="ok" if healthy else "degraded", mqtt_connected=connected,
+                  store=request.app.state.settings.store, spool=spool, **counters)
 

@@ -73,6 +73,14 @@ class HubOut(BaseModel):
         )
 
 
+class SpoolStatus(BaseModel):
+    depth: int = Field(description="Records waiting in the on-disk spool for the store to come back.")
+    max: int = Field(description="Spool bound; past it the collector stops acknowledging messages.")
+    high_water: bool = Field(description="True once the spool is 80 % full: the alarm.")
+    store_available: bool = Field(description="Whether the last write to the store succeeded.")
+    last_error: str | None = Field(description="The last store error, if the store is unavailable.")
+
+
 class Health(BaseModel):
     status: str = Field(description="'ok' when connected to the broker, else 'degraded'.")
     mqtt_connected: bool = Field(description="Whether the collector is connected to the MQTT broker.")
@@ -82,3 +90,4 @@ class Health(BaseModel):
     stored: int = Field(description="Sensor events newly stored since start.")
     duplicates: int = Field(description="Sensor events that were already stored (redeliveries).")
     rejected: dict[str, int] = Field(description="Rejected messages by reason.")
+    spool: SpoolStatus | None = Field(None, description="Spool in front of InfluxDB (null for SQLite).")
