@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -82,14 +81,14 @@ def test_reads_from_other_threads_while_writing(tmp_path: Path) -> None:
     store.close()
 
 
-def test_batched_writes_exceed_50k_events_per_s(tmp_path: Path) -> None:
+def test_batched_writes_count_each_new_event_once(tmp_path: Path) -> None:
+    """(Write speed is measured by bench/ingest.py, not here.)"""
     store = SqliteStore(tmp_path / "h.sqlite3")
     events = [event(i, agent=f"pi-{i % 7}") for i in range(20_000)]
-    started = time.thread_time()  # CPU time: other test runs share the 2 cores
     new = sum(store.add_events(events[i : i + 1000]) for i in range(0, len(events), 1000))
-    rate = new / (time.thread_time() - started)
     assert new == 20_000
-    assert rate > 50_000, f"{rate:.0f} events/s"
+    assert store.add_events(events[5_000:6_500]) == 0
+    assert store.event_count() == 20_000
 
 
 def test_open_store_from_settings(tmp_path: Path) -> None:
