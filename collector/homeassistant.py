@@ -44,7 +44,7 @@ log = logging.getLogger(__name__)
 
 ONLINE, OFFLINE = "online", "offline"
 PAYLOAD_ON, PAYLOAD_OFF = "ON", "OFF"
-ORIGIN = {"name": "hubsense", "sw_version": "0.1.0", "support_url": "https://github.com/hubsense/hubsense"}
+ORIGIN = {"name": "hubsense", "sw_version": "0.1.0"}
 
 
 def object_id(hub: str, zone: str) -> str:

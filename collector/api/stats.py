@@ -127,14 +127,14 @@ def _utilisation_rows(hub: Hub, report: utilisation.Utilisation) -> list[dict]:
         if series.peak_desks is not None:
             peak = [p if p >= 0 else None for p in series.peak_desks.tolist()]
             share = nullable(series.peak_desk_share)
-        rows.extend(
+        rows += [
             {"start": a, "end": b, "local_start": ls, "zone": zone, "kind": kind, "open_s": o, "known_s": k,
              "occupied_s": oc, "utilisation": u, "data_quality": q, "desks": desks, "peak_desks_in_use": p,
              "peak_desk_share": sh}
             for a, b, ls, o, k, oc, u, q, p, sh in zip(
                 starts, ends, local, series.open_s.tolist(), series.known_s.tolist(), series.occupied_s.tolist(),
                 nullable(series.utilisation), nullable(series.data_quality), peak, share, strict=True)
-        )
+        ]
     return rows
 
 

@@ -85,6 +85,9 @@ def peak_concurrent(tracks: list[Track], state: int, mask: Mask, edges: np.ndarr
     open_len = np.diff(mask.cum(u))
     bucket = np.searchsorted(edges, u[:-1], side="right") - 1
     ok = (open_len > 0) & (bucket >= 0) & (bucket < len(edges) - 1)
-    out = np.full(len(edges) - 1, -1.0)
-    np.maximum.at(out, bucket[ok], n[:-1][ok])
-    return np.rint(out).astype(np.int64)
+    out = np.full(len(edges) - 1, -1, dtype=np.int64)
+    b, v = bucket[ok], np.rint(n[:-1][ok]).astype(np.int64)
+    if len(b):  # b is sorted: one maximum per run of equal buckets
+        first = np.flatnonzero(np.concatenate(([True], b[1:] != b[:-1])))
+        out[b[first]] = np.maximum.reduceat(v, first)
+    return out

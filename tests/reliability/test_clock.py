@@ -70,15 +70,15 @@ def test_small_offset_keeps_agent_time_and_no_flag(stockholm: Hub) -> None:
     assert [c.at for c in occupied] == [LATER - small]  # the agent's own (plausible) time
 
 
-def test_skewed_agent_over_the_broker_is_flagged_in_the_api(broker: Mosquitto, tmp_path: Path) -> None:
+def test_skewed_agent_over_the_broker_is_flagged_in_the_api(private_broker: Mosquitto, tmp_path: Path) -> None:
     hub_id = f"rel-{secrets.token_hex(3)}"
     config, hub = write_hub(tmp_path, hub_id)
     db = tmp_path / "hubsense.sqlite3"
-    collector = InProcessCollector(broker.port, config, db, f"clock-{hub_id}").start()
+    collector = InProcessCollector(private_broker.port, config, db, f"clock-{hub_id}").start()
     pins = {a.id: MockFactory() for a in hub.agents}
     clocks = {"rel-a": lambda: datetime.now(UTC) + TWO_DAYS, "rel-b": lambda: datetime.now(UTC)}
     agents = [
-        Agent(hub, a.id, AgentSettings(broker_port=broker.port, queue_path=Path(":memory:"), door_bounce_s=None,
+        Agent(hub, a.id, AgentSettings(broker_port=private_broker.port, queue_path=Path(":memory:"), door_bounce_s=None,
                                        heartbeat_interval_s=1), pin_factory=pins[a.id], clock=clocks[a.id]).start()
         for a in hub.agents
     ]

@@ -79,6 +79,13 @@ def _verify(hub, fleet: Fleet, read: Callable[[], list[ReceivedEvent]], timeout:
     return len(expected)
 
 
+def _figures(name: str, fleet: Fleet, collector, extra: str = "") -> None:
+    """One line for docs/reliability.md (shown with ``pytest -s``)."""
+    h = collector.health()
+    print(f"\n[figures] {name}: {fleet.total()} events stored exactly once; collector since (re)start: "
+          f"received {h['received']}, duplicates dropped {h['duplicates']}; {extra}")
+
+
 def test_broker_sigkill_and_restart_mid_stream(private_broker: Mosquitto, tmp_path: Path) -> None:
     hub, db, collector, fleet = _setup(private_broker, tmp_path)
     with running(collector, fleet):
@@ -91,6 +98,7 @@ def test_broker_sigkill_and_restart_mid_stream(private_broker: Mosquitto, tmp_pa
         driver.join()
         assert _verify(hub, fleet, lambda: stored_events(db, hub.id)) >= DOORS
         assert all(a.connect_failures for a in fleet.agents.values())  # they did see the outage
+        _figures("broker SIGKILL", fleet, collector)
 
 
 def test_collector_sigkill_and_restart_mid_stream(private_broker: Mosquitto, tmp_path: Path) -> None:
@@ -106,6 +114,7 @@ def test_collector_sigkill_and_restart_mid_stream(private_broker: Mosquitto, tmp
         driver.join()
         assert _verify(hub, fleet, lambda: stored_events(db, hub.id)) >= DOORS
         assert 0 < stored_before < fleet.total()  # the kill really was mid-stream
+        _figures("collector SIGKILL", fleet, collector, f"stored before the kill {stored_before}")
 
 
 def test_agent_cut_off_from_broker_then_reconnected(private_broker: Mosquitto, tmp_path: Path) -> None:
@@ -124,6 +133,7 @@ def test_agent_cut_off_from_broker_then_reconnected(private_broker: Mosquitto, t
         driver.join()
         assert _verify(hub, fleet, lambda: stored_events(db, hub.id)) >= DOORS
         assert backlog > 200 and cut_agent.connected
+        _figures("agent cut off", fleet, collector, f"backlog in rel-a's queue {backlog}")
 
 
 def test_influxdb_down_and_restarted_mid_stream(private_broker: Mosquitto, tmp_path: Path) -> None:
@@ -149,3 +159,4 @@ def test_influxdb_down_and_restarted_mid_stream(private_broker: Mosquitto, tmp_p
         driver.join()
         assert _verify(hub, fleet, read) >= DOORS
         assert spooled > 0 and collector.running.collector.store.depth == 0
+        _figures("InfluxDB down", fleet, collector)

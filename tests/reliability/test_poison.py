@@ -34,20 +34,20 @@ def _poison(hub: str) -> dict[str, tuple[str, bytes]]:
     }
 
 
-def test_poison_messages_are_counted_acknowledged_and_never_block(broker: Mosquitto, tmp_path: Path) -> None:
+def test_poison_messages_are_counted_acknowledged_and_never_block(private_broker: Mosquitto, tmp_path: Path) -> None:
     hub_id = f"rel-{secrets.token_hex(3)}"
     config, hub = write_hub(tmp_path, hub_id)
     db = tmp_path / "hubsense.sqlite3"
     client_id = f"poison-{hub_id}"
     pub = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
-    pub.connect("127.0.0.1", broker.port)
+    pub.connect("127.0.0.1", private_broker.port)
     pub.loop_start()
     poison = _poison(hub_id)
     n = 300
     try:
-        first = InProcessCollector(broker.port, config, db, client_id).start()
+        first = InProcessCollector(private_broker.port, config, db, client_id).start()
         try:
-            probe_subscribed(broker.port, hub, lambda: first.health()["received"])
+            probe_subscribed(private_broker.port, hub, lambda: first.health()["received"])
             before = first.health()
             for seq in range(1, n + 1):
                 if seq % 50 == 1:  # every poison kind, ahead of a run of valid events
@@ -64,7 +64,7 @@ def test_poison_messages_are_counted_acknowledged_and_never_block(broker: Mosqui
         assert health["accepted"] - before["accepted"] == n
 
         # same client id, persistent session: an unacknowledged poison message would come back now
-        again = InProcessCollector(broker.port, config, db, client_id).start()
+        again = InProcessCollector(private_broker.port, config, db, client_id).start()
         try:
             pub.publish(p.topic(hub_id, "rel-a", p.MessageKind.EVENT), _event(hub_id, n + 1), qos=1)
             wait_for(lambda: len(stored_events(db, hub_id)) == n + 1, timeout=10)
