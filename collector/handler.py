@@ -151,6 +151,8 @@ def _health(
     dropped: int = 0,
     interval_s: float = 0.0,
 ) -> AgentHealth:
-    offset = (msg.ts - received).total_seconds()
+    # An 'offline' status may be a Last Will, whose ts is when the will was registered (possibly
+    # days ago), not a clock reading: it says nothing about the agent's clock.
+    offset = (msg.ts - received).total_seconds() if online else 0.0
     return AgentHealth(msg.hub, msg.agent, online, received, msg.boot, offset, depth, dropped, interval_s)
 

@@ -261,9 +261,10 @@ class Ingest:
         in-flight window is full).  Any other error is bad data or a bug: counted as
         ``store_error`` and acknowledged, so it cannot block the messages behind it forever."""
         delay = 0.1
+        done: set[str] = set()  # parts already written: a retry resumes after them
         while True:
             try:
-                self._store(out)
+                self._store(out, done)
                 return
             except StoreUnavailable as exc:
                 if self._stop.is_set():
@@ -279,15 +280,18 @@ class Ingest:
                     self.counters.rejected["store_error"] += n
                 return
 
-    def _store(self, out: Outcome) -> None:
-        if out.events:
+    def _store(self, out: Outcome, done: set[str]) -> None:
+        if out.events and "events" not in done:
             new = self.store.add_events(out.events)
             self.counters.stored += new
             self.counters.duplicates += len(out.events) - new
-        if out.changes:
+            done.add("events")
+        if out.changes and "changes" not in done:
             self.store.add_changes(out.changes)
-        if out.health:
+            done.add("changes")
+        if out.health and "health" not in done:
             self.store.add_health(out.health)
+            done.add("health")
 
 
 def _opt(path) -> str | None:

@@ -35,7 +35,8 @@ class Settings(BaseSettings):
         "the collector is away."
     )
     mqtt_share_group: str | None = Field(
-        None, description="Join this MQTT v5 shared-subscription group to split ingest between collectors."
+        None, description="Join this MQTT v5 shared-subscription group to split ingest between collectors: "
+        "each event is stored by one member, every member keeps the complete live state (docs/reliability.md)."
     )
     store: Literal["sqlite", "influxdb"] = Field("sqlite", description="Storage backend.")
     sqlite_path: Path = Field(Path("var/hubsense.sqlite3"), description="SQLite database file.")

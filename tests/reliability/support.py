@@ -1,6 +1,6 @@
-"""Harness for the fault-injection tests: a test hub, agents on mock pins driven at a set rate,
-an independent recording subscriber, collectors as real subprocesses, and a loopback TCP proxy
-that can cut one client off from the broker.
+"""Harness for the fault-injection tests: a test hub, the real agents on mock pins driven at a set
+rate, a tap on their queue files (the reference stream), collectors as subprocesses or in-process,
+and a loopback TCP proxy that can cut one client off from the broker.
 """
 
 from __future__ import annotations
@@ -136,7 +136,7 @@ class Fleet:
             )
             self.pins[a.id] = MockFactory()
             self.agents[a.id] = Agent(self.hub, a.id, settings, pin_factory=self.pins[a.id]).start()
-            _tap(settings.queue_path)
+            tap(settings.queue_path)
         return self
 
     def sent(self) -> list[tuple[SensorEvent, datetime]]:
@@ -172,7 +172,7 @@ class Fleet:
             agent.stop()
 
 
-def _tap(queue_path: Path) -> None:
+def tap(queue_path: Path) -> None:
     """A trigger in the agent's own queue file copies every enqueued event to a ``tap`` table the
     agent never deletes from: the producer-side record of the stream, without touching the agent."""
     with closing(sqlite3.connect(queue_path, timeout=10)) as db:

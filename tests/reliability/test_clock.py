@@ -105,3 +105,13 @@ def test_skewed_agent_over_the_broker_is_flagged_in_the_api(private_broker: Mosq
         for agent in agents:
             agent.stop()
         collector.stop()
+
+
+def test_a_last_will_says_nothing_about_the_clock(stockholm: Hub) -> None:
+    """A Last Will carries the time the will was registered (here three days ago), not a clock reading."""
+    handler, out = MessageHandler(LiveState({"stockholm": stockholm})), Outcome()
+    will = p.AgentStatus(hub="stockholm", agent="sthlm-pi-entre", boot="b1", state=p.AgentState.OFFLINE,
+                         ts=NOW - timedelta(days=3))
+    assert handler.handle(p.topic("stockholm", "sthlm-pi-entre", p.MessageKind.STATUS), p.encode(will), NOW, out)
+    assert out.health[0].clock_offset_s == 0.0 and not out.health[0].online
+    assert not _health(handler, "sthlm-pi-entre")["clock_skewed"]

@@ -14,15 +14,22 @@ trigger in their own queue files, see ``support.Fleet.sent``) that
 from __future__ import annotations
 
 import secrets
+import sqlite3
+import subprocess
+import sys
 import time
 from collections.abc import Callable
+from contextlib import closing
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
 from collector.model import ReceivedEvent
 from collector.store.influx import InfluxStore
+from hubsense.protocol import SensorEvent, parse_message
 from hubsense.services import Influxd, Mosquitto
+from tests.conftest import REPO
 from tests.reliability.support import (
     CollectorProcess,
     Driver,
@@ -33,6 +40,7 @@ from tests.reliability.support import (
     probe_subscribed,
     running,
     stored_events,
+    tap,
     timeline,
     write_hub,
 )
@@ -80,9 +88,13 @@ def _verify(hub, fleet: Fleet, read: Callable[[], list[ReceivedEvent]], timeout:
 
 
 def _figures(name: str, fleet: Fleet, collector, extra: str = "") -> None:
+    _figures_line(name, fleet.total(), collector, extra)
+
+
+def _figures_line(name: str, n: int, collector, extra: str = "") -> None:
     """One line for docs/reliability.md (shown with ``pytest -s``)."""
     h = collector.health()
-    print(f"\n[figures] {name}: {fleet.total()} events stored exactly once; collector since (re)start: "
+    print(f"\n[figures] {name}: {n} events stored exactly once; collector since (re)start: "
           f"received {h['received']}, duplicates dropped {h['duplicates']}; {extra}")
 
 
@@ -160,3 +172,95 @@ def test_influxdb_down_and_restarted_mid_stream(private_broker: Mosquitto, tmp_p
         assert _verify(hub, fleet, read) >= DOORS
         assert spooled > 0 and collector.running.collector.store.depth == 0
         _figures("InfluxDB down", fleet, collector)
+
+
+def test_influxdb_down_with_a_full_spool_pushes_back_to_the_broker(
+    private_broker: Mosquitto, tmp_path: Path
+) -> None:
+    """When the spool is full the collector stops acknowledging; the broker keeps the rest."""
+    influxd = Influxd(tmp_path / "influxd").start()
+    database = f"rel_{secrets.token_hex(3)}"
+    hub, _db, collector, fleet = _setup(
+        private_broker, tmp_path, store="influxdb", influx_url=influxd.url, influx_database=database,
+        influx_timeout_s=2, spool_max_events=300,
+    )
+    reader = InfluxStore(influxd.url, database, raw_rp="hubsense_raw", create=False)
+    with running(influxd, collector, fleet):
+        _start(private_broker, hub, collector, fleet)
+        driver = Driver(fleet, 1500, RATE).start()
+        driver.wait_progress(0.2)
+        influxd.stop()
+        store = collector.running.collector.store
+        wait_for(lambda: store.depth > 250, timeout=10)  # full (records are events, changes and health)
+        driver.wait_progress(0.9)
+        handled_while_full = collector.health()["received"]
+        waiting_in_collector = collector.running.collector.ingest.queue.qsize()
+        influxd.start()
+        driver.join()
+        assert _verify(hub, fleet, lambda: list(reader.events(hub.id))) >= 1500
+        # ingest paused, nothing acknowledged, and the broker held the rest back (its in-flight
+        # window per client is 100 messages), so the collector's memory did not fill up either
+        assert handled_while_full < 0.9 * fleet.total()
+        assert waiting_in_collector <= 100 + 20, waiting_in_collector  # + one tick per second
+        assert collector.health()["stored"] == fleet.total()  # a retried batch is not counted twice
+        _figures("InfluxDB down, spool full", fleet, collector)
+
+
+def _agent_child(config: Path, port: int, queue: Path, doors: int) -> subprocess.Popen:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.reliability.agent_child", str(config), "rel-a", str(port), str(queue),
+         str(doors), str(RATE)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=REPO,
+    )
+    assert proc.stdout.readline().strip() == "ready"
+    return proc
+
+
+def _tapped(queue: Path) -> list[tuple[SensorEvent, datetime]]:
+    with closing(sqlite3.connect(queue)) as db:
+        rows = db.execute("SELECT topic, payload FROM tap").fetchall()
+    return [(e, e.ts) for e in (parse_message(t, p) for t, p in rows)]
+
+
+def test_agent_process_sigkill_and_restart_keeps_its_queue(private_broker: Mosquitto, tmp_path: Path) -> None:
+    """The agent's on-disk queue survives a crash: a backlog built up while it was cut off is
+    delivered by the next process (old boot), followed by the new boot's events."""
+    hub, db, collector, _fleet = _setup(private_broker, tmp_path)
+    proxy = TcpProxy(private_broker.port)
+    queue = tmp_path / "rel-a.sqlite3"
+    config = tmp_path / f"{hub.id}.toml"
+    first = second = None
+    with running(proxy, collector):
+        try:
+            collector.start()
+            first = _agent_child(config, proxy.port, queue, 2000)
+            tap(queue)
+            first.stdin.write("go\n")
+            first.stdin.flush()
+            wait_for(lambda: len(_tapped(queue)) > 400, timeout=20)
+            proxy.cut()  # from now on events only pile up in the queue file
+            wait_for(lambda: len(_tapped(queue)) > 1200, timeout=20)
+            first.kill()
+            first.wait(5)
+            backlog = len(_tapped(queue)) - len(stored_events(db, hub.id))
+            proxy.restore()
+            second = _agent_child(config, proxy.port, queue, 600)
+            second.stdin.write("go\n")
+            second.stdin.flush()
+            assert second.stdout.readline().strip() == "done"
+            sent = _tapped(queue)
+            boots = sorted({e.boot for e, _ in sent})
+            assert len(boots) == 2 and backlog > 300
+            expected = {e.key for e, _ in sent}
+            for boot in boots:  # every boot numbered its events 1..n without a gap
+                seqs = sorted(s for (_, b, s) in expected if b == boot)
+                assert seqs == list(range(1, len(seqs) + 1))
+            wait_for(lambda: len(stored_events(db, hub.id)) >= len(expected), timeout=60, interval=0.25)
+            stored = stored_events(db, hub.id)
+            assert_exactly_once(stored, expected)
+            assert timeline(hub, stored) == timeline(hub, sent)
+            _figures_line("agent SIGKILL", len(expected), collector, f"backlog at the kill {backlog}")
+        finally:
+            for proc in (first, second):
+                if proc is not None and proc.poll() is None:
+                    proc.stdin.close()
+                    proc.wait(10)
