@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -32,6 +33,8 @@ from hubsense.protocol import TOPIC_ROOT, MessageKind
 
 log = logging.getLogger(__name__)
 
+# Store errors worth waiting out: the server is down, the disk is full, the file is locked.
+_TRANSIENT = (StoreUnavailable, sqlite3.OperationalError, OSError)
 STORE_SUB_ID = 1  # subscription identifiers (MQTT v5) when scaling out
 LIVE_SUB_ID = 2
 _TICK = object()
@@ -256,9 +259,9 @@ class Ingest:
             log.info("retention removed %s", removed)
 
     def _store_until_done(self, out: Outcome) -> None:
-        """Store the batch, retrying while the store is unavailable (the messages stay
-        unacknowledged meanwhile; acknowledging nothing also stops the broker sending more once its
-        in-flight window is full).  Any other error is bad data or a bug: counted as
+        """Store the batch, retrying while the store is unavailable (down, disk full, locked: the
+        messages stay unacknowledged meanwhile; acknowledging nothing also stops the broker sending
+        more once its in-flight window is full).  Any other error is bad data or a bug: counted as
         ``store_error`` and acknowledged, so it cannot block the messages behind it forever."""
         delay = 0.1
         done: set[str] = set()  # parts already written: a retry resumes after them
@@ -266,7 +269,7 @@ class Ingest:
             try:
                 self._store(out, done)
                 return
-            except StoreUnavailable as exc:
+            except _TRANSIENT as exc:
                 if self._stop.is_set():
                     raise
                 log.warning("store unavailable (%s); retrying the batch in %.1f s", exc, delay)
