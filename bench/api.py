@@ -22,10 +22,9 @@ from pathlib import Path
 
 import httpx
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from hubsense.services import free_port
 
-from hubsense.services import free_port  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 SERVER = r'''
 import sys

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -28,16 +27,14 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from collector.handler import IngestCounters  # noqa: E402
-from collector.ingest import Ingest  # noqa: E402
-from collector.live import LiveState  # noqa: E402
-from collector.settings import Settings  # noqa: E402
-from collector.store.sqlite import SqliteStore  # noqa: E402
-from hubsense import protocol as p  # noqa: E402
-from hubsense.config import DEFAULT_CONFIG_DIR, Hub, load_hub  # noqa: E402
-from hubsense.services import Mosquitto  # noqa: E402
+from collector.handler import IngestCounters
+from collector.ingest import Ingest
+from collector.live import LiveState
+from collector.settings import Settings
+from collector.store.sqlite import SqliteStore
+from hubsense import protocol as p
+from hubsense.config import DEFAULT_CONFIG_DIR, Hub, load_hub
+from hubsense.services import Mosquitto
 
 SUBSCRIPTION = "hubsense/+/+/+"
 

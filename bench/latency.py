@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -29,11 +28,10 @@ import numpy as np
 import orjson
 import paho.mqtt.client as mqtt
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from hubsense import protocol as p
+from hubsense.services import Mosquitto, free_port
 
-from hubsense import protocol as p  # noqa: E402
-from hubsense.services import Mosquitto, free_port  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 HUB = "latency"
 SENSORS_PER_AGENT = 20

@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 
 # Store errors worth waiting out: the server is down, the disk is full, the file is locked.
 _TRANSIENT = (StoreUnavailable, sqlite3.OperationalError, OSError)
+_OTHER_ERROR_RETRIES = 4  # any other error is retried this often (0.1 + 0.2 + 0.4 + 0.8 s) first
 STORE_SUB_ID = 1  # subscription identifiers (MQTT v5) when scaling out
 LIVE_SUB_ID = 2
 _TICK = object()
@@ -261,9 +262,11 @@ class Ingest:
     def _store_until_done(self, out: Outcome) -> None:
         """Store the batch, retrying while the store is unavailable (down, disk full, locked: the
         messages stay unacknowledged meanwhile; acknowledging nothing also stops the broker sending
-        more once its in-flight window is full).  Any other error is bad data or a bug: counted as
-        ``store_error`` and acknowledged, so it cannot block the messages behind it forever."""
+        more once its in-flight window is full).  Any other error is retried a few times, then taken
+        for bad data or a bug: counted as ``store_error`` and acknowledged, so it cannot block the
+        messages behind it forever."""
         delay = 0.1
+        failures = 0
         done: set[str] = set()  # parts already written: a retry resumes after them
         while True:
             try:
@@ -276,7 +279,15 @@ class Ingest:
                 if self._stop.wait(delay):
                     raise
                 delay = min(delay * 2, 5.0)
-            except Exception:
+            except Exception as exc:
+                failures += 1
+                if failures <= _OTHER_ERROR_RETRIES and not self._stop.is_set():
+                    # maybe transient after all (e.g. InfluxDB answering "query engine shutdown"
+                    # while it stops): try again before giving up on the batch
+                    log.warning("storing a batch failed (%r); retrying in %.1f s", exc, delay)
+                    self._stop.wait(delay)
+                    delay = min(delay * 2, 5.0)
+                    continue
                 n = len(out.events) + len(out.health) or 1
                 log.exception("storing a batch failed; %d records counted as store_error", n)
                 with self.counters.lock:

@@ -67,7 +67,8 @@ def test_status_and_heartbeat() -> None:
     parsed = p.parse_message("hubsense/stockholm/a1/heartbeat", p.encode(hb))
     assert parsed.sensors == {"lagerelden-pir": p.SensorState.NO_MOTION}
     with pytest.raises(p.Rejected):
-        p.parse_message("hubsense/stockholm/a1/heartbeat", p.encode(hb).replace(b'"interval_s":30.0', b'"interval_s":0'))
+        bad = p.encode(hb).replace(b"\"interval_s\":30.0", b"\"interval_s\":0")
+        p.parse_message("hubsense/stockholm/a1/heartbeat", bad)
 
 
 def test_topics_and_schemas() -> None:
