@@ -29,6 +29,7 @@ import select
 import socket
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from datetime import datetime
 
@@ -57,6 +58,13 @@ log = logging.getLogger(__name__)
 IDLE_WAKE_S = 1.0  # longest select() timeout: paho's keepalive bookkeeping runs at least this often
 WINDOW = 100  # events handed to paho and not yet acknowledged
 STOP_TIMEOUT_S = 3.0
+# A PUBACK means the broker has the event in memory, not on disk: Mosquitto persists by periodic
+# snapshot, so a broker crash loses what it acknowledged but had not yet passed on.  After every
+# reconnect the agent therefore publishes again what was acknowledged in the last RESEND_WINDOW_S
+# (storage is idempotent on (agent, boot, seq): a copy that did arrive is dropped).  See
+# docs/reliability.md.
+RESEND_WINDOW_S = 10.0
+RESEND_MAX = 2000  # most recently acknowledged events kept in memory for that
 
 
 class Agent:
@@ -84,6 +92,8 @@ class Agent:
         self._seq_lock = threading.Lock()
         self._topics = {k: topic(hub.id, agent_id, k) for k in MessageKind}
         self._in_flight: dict[int, int] = {}  # paho mid -> queue id
+        self._payloads: dict[int, tuple[str, bytes]] = {}  # paho mid -> (topic, payload) of in-flight events
+        self._recent: deque[tuple[float, str, bytes]] = deque(maxlen=RESEND_MAX)  # (acked at, topic, payload)
         self._acked: list[int] = []
         self._parked: list[int] = []  # rejected by the broker; retried after the next reconnect
         self._status_mids: set[int] = set()
@@ -221,6 +231,7 @@ class Agent:
     def _on_publish(self, client, userdata, mid, reason_code, properties) -> None:
         self._status_mids.discard(mid)
         qid = self._in_flight.pop(mid, None)
+        sent = self._payloads.pop(mid, None)
         if qid is None:
             return
         if reason_code.is_failure:
@@ -229,6 +240,8 @@ class Agent:
             log.error("agent %s: broker rejected an event: %s", self.id, reason_code)
         else:
             self._acked.append(qid)
+            if sent is not None:
+                self._recent.append((time.monotonic(), *sent))
 
     # -- network thread ----------------------------------------------------------------------
 
@@ -338,6 +351,7 @@ class Agent:
             queue.release(self._parked)
             self._parked = []
             self._next_heartbeat = 0.0
+            self._resend_recent()
         self._pump(queue)
         if time.monotonic() >= self._next_heartbeat:
             self._heartbeat()
@@ -349,6 +363,17 @@ class Agent:
         for item in queue.take(room):
             info = self._client.publish(item.topic, item.payload, qos=1)
             self._in_flight[info.mid] = item.id
+            self._payloads[info.mid] = (item.topic, item.payload)
+
+    def _resend_recent(self) -> None:
+        """Publish again the events acknowledged within RESEND_WINDOW_S (see there why)."""
+        cutoff = time.monotonic() - RESEND_WINDOW_S
+        recent = [(t, p) for acked_at, t, p in self._recent if acked_at >= cutoff]
+        for topic_name, payload in recent:
+            self._client.publish(topic_name, payload, qos=1)
+        if recent:
+            log.info("agent %s: published the %d events acknowledged in the last %.0f s again",
+                     self.id, len(recent), RESEND_WINDOW_S)
 
     def heartbeat(self) -> Heartbeat:
         """The heartbeat the agent would publish now."""

@@ -67,6 +67,25 @@ def test_provisioning_files_are_consistent() -> None:
     assert {"bargauge", "heatmap", "state-timeline"} <= kinds
 
 
+def test_compose_runs_grafana_with_these_files() -> None:
+    services = yaml.safe_load((REPO / "docker-compose.yml").read_text())["services"]
+    grafana = services["grafana"]
+    mounts = {target: source for source, target, *_ in (v.split(":") for v in grafana["volumes"])}
+    assert mounts["/etc/grafana/provisioning"] == "./deploy/grafana/provisioning"
+    [provider] = yaml.safe_load((GRAFANA / "provisioning" / "dashboards" / "hubsense.yaml").read_text())["providers"]
+    assert mounts[provider["options"]["path"]] == "./deploy/grafana/dashboards"
+    datasource = "\n".join(line for line in (GRAFANA / "provisioning" / "datasources" / "influxdb.yaml")
+                           .read_text().splitlines() if not line.lstrip().startswith("#"))
+    needed = set(re.findall(r"\$\{(\w+)\}", datasource))
+    assert needed <= set(grafana["environment"]), needed - set(grafana["environment"])
+    url = grafana["environment"]["HUBSENSE_INFLUX_URL"]
+    assert url == services["collector"]["environment"]["HUBSENSE_INFLUX_URL"]  # the same InfluxDB
+    assert "influxdb" in grafana["depends_on"]
+    assert grafana["environment"]["GF_SECURITY_ADMIN_PASSWORD"].startswith("${GRAFANA_ADMIN_PASSWORD:?")
+    env_example = (REPO / "deploy" / "env.example").read_text()
+    assert "GRAFANA_ADMIN_PASSWORD=" in env_example
+
+
 def test_every_panel_uses_defined_variables_only() -> None:
     defined = {v["name"] for v in dashboard()["templating"]["list"]}
     builtin = {"timeFilter", "__interval", "__range_s", "tag_zone", "tag_agent", "tag_sensor", "col"}

@@ -14,6 +14,7 @@ trigger in their own queue files, see ``support.Fleet.sent``) that
 from __future__ import annotations
 
 import secrets
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -264,3 +265,22 @@ def test_agent_process_sigkill_and_restart_keeps_its_queue(private_broker: Mosqu
                 if proc is not None and proc.poll() is None:
                     proc.stdin.close()
                     proc.wait(10)
+
+
+def test_broker_crash_loses_nothing_it_had_acknowledged_but_not_passed_on(tmp_path: Path) -> None:
+    """The crash window made certain: the collector is frozen (SIGSTOP) while the agents' events are
+    acknowledged by a broker that never snapshots, then the broker is killed.  The broker's copies
+    are gone; the agents publish their recently acknowledged events again after reconnecting."""
+    broker = Mosquitto(tmp_path / "mosquitto", extra_config=["autosave_interval 3600"]).start()
+    hub, db, collector, fleet = _setup(broker, tmp_path, subprocess=True)
+    with running(broker, collector, fleet):
+        _start(broker, hub, collector, fleet)
+        collector.proc.send_signal(signal.SIGSTOP)
+        try:
+            Driver(fleet, 300, RATE).start().join()
+            fleet.wait_drained()  # every event acknowledged by the broker, none stored yet
+            broker.kill()
+            broker.start()
+        finally:
+            collector.proc.send_signal(signal.SIGCONT)
+        assert _verify(hub, fleet, lambda: stored_events(db, hub.id)) >= 300
