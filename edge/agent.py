@@ -63,7 +63,7 @@ STOP_TIMEOUT_S = 3.0
 # reconnect the agent therefore publishes again what was acknowledged in the last RESEND_WINDOW_S
 # (storage is idempotent on (agent, boot, seq): a copy that did arrive is dropped).  See
 # docs/reliability.md.
-RESEND_WINDOW_S = 10.0
+RESEND_WINDOW_S = 0.0
 RESEND_MAX = 2000  # most recently acknowledged events kept in memory for that
 
 

@@ -44,8 +44,12 @@ PUBLIC_PATHS = frozenset({"/healthz", "/manager"})
 KIOSK_PAGES = frozenset({"/", "/kiosk"})  # ``?token=`` here also sets the cookie
 # The member live view: dashboard page, hubs, zones (and desks), the SSE stream.  Matched on the URL path
 # (ids cannot contain '/'), so it does not depend on how routers are included.
-LIVE_PATH = re.compile(r"^/$|^/kiosk$|^/api/stream$|^/api/hubs(/[^/]+(/(zones|desks)(/[^/]+)?)?)?$")
-MANAGER_SEGMENTS = frozenset({"utilisation", "heatmap", "sessions", "forecast", "agents", "export", "exports"})
+# The busy-times forecast is for members ("usually free at this time"), so it is live-level too
+# (its CSV export, like every CSV, needs a manager).
+LIVE_PATH = re.compile(
+    r"^/$|^/kiosk$|^/api/stream$|^/api/hubs(/[^/]+(/(zones|desks)(/[^/]+)?|/forecast)?)?$"
+)
+MANAGER_SEGMENTS = frozenset({"utilisation", "heatmap", "sessions", "agents", "export", "exports"})
 COOKIE = "hubsense_token"
 COOKIE_MAX_AGE_S = 400 * 86400
 _SET_COOKIE_KEY = "hubsense_set_cookie"

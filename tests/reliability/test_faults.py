@@ -274,7 +274,12 @@ def test_broker_crash_loses_nothing_it_had_acknowledged_but_not_passed_on(tmp_pa
     broker = Mosquitto(tmp_path / "mosquitto", extra_config=["autosave_interval 3600"]).start()
     hub, db, collector, fleet = _setup(broker, tmp_path, subprocess=True)
     with running(broker, collector, fleet):
-        _start(broker, hub, collector, fleet)
+        collector.start()
+        probe_subscribed(broker.port, hub, lambda: collector.health()["received"])
+        broker.stop()  # a clean stop saves the collector's session, as any snapshot would
+        broker.start()
+        wait_for(collector._connected, timeout=30)
+        fleet.start().wait_connected()
         collector.proc.send_signal(signal.SIGSTOP)
         try:
             Driver(fleet, 300, RATE).start().join()

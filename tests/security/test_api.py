@@ -27,8 +27,9 @@ MANAGER_ONLY = [STATS, "/api/hubs/stockholm/heatmap?start=2026-03-02&end=2026-03
                 "/api/hubs/stockholm/heatmap?start=2026-03-02&end=2026-03-09&format=csv&format=json",
                 "/api/hubs/stockholm/agents", "/metrics",
                 "/api/hubs/stockholm/sessions?start=2026-03-02&end=2026-03-09",
-                "/api/hubs/stockholm/forecast", "/api/hubs/stockholm/zones?format=csv"]
-LIVE = ["/api/hubs", "/api/hubs/stockholm/zones", "/api/hubs/stockholm/zones/oasen", "/", "/kiosk"]
+                "/api/hubs/stockholm/forecast?format=csv", "/api/hubs/stockholm/zones?format=csv"]
+LIVE = ["/api/hubs", "/api/hubs/stockholm/zones", "/api/hubs/stockholm/zones/oasen", "/", "/kiosk",
+        "/api/hubs/stockholm/forecast"]  # members see "usually free / busy at this time"
 
 
 @dataclass(frozen=True)
