@@ -63,8 +63,8 @@ STOP_TIMEOUT_S = 3.0
 # reconnect the agent therefore publishes again what was acknowledged in the last RESEND_WINDOW_S
 # (storage is idempotent on (agent, boot, seq): a copy that did arrive is dropped).  See
 # docs/reliability.md.
-RESEND_WINDOW_S = 0.0
-RESEND_MAX = 2000  # most recently acknowledged events kept in memory for that
+RESEND_WINDOW_S = 10.0
+RESEND_MAX = 2000  # at most this many of them are kept (memory bound at high rates)
 
 
 class Agent:
@@ -241,7 +241,10 @@ class Agent:
         else:
             self._acked.append(qid)
             if sent is not None:
-                self._recent.append((time.monotonic(), *sent))
+                now = time.monotonic()
+                self._recent.append((now, *sent))
+                while self._recent[0][0] < now - RESEND_WINDOW_S:  # only the window is kept
+                    self._recent.popleft()
 
     # -- network thread ----------------------------------------------------------------------
 
