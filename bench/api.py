@@ -39,7 +39,7 @@ if kind == "bare":
     app = FastAPI()
 
     @app.get("/const")
-    def const() -> dict:
+    async def const() -> dict:
         return {{"ok": True}}
 else:
     from collector.api.app import create_app

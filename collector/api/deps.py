@@ -1,5 +1,6 @@
 """FastAPI dependencies: everything a route needs comes from ``app.state`` (set by
-:func:`collector.api.app.create_app`), never from module globals."""
+:func:`collector.api.app.create_app`), never from module globals.  They are ``async`` because they only read attributes: a sync
+dependency would cost a thread-pool hop on every request."""
 
 from __future__ import annotations
 
@@ -10,19 +11,19 @@ from collector.store.base import Store
 from hubsense.config import Hub
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_store(request: Request) -> Store:
+async def get_store(request: Request) -> Store:
     return request.app.state.store
 
 
-def get_hubs(request: Request) -> dict[str, Hub]:
+async def get_hubs(request: Request) -> dict[str, Hub]:
     return request.app.state.hubs
 
 
-def get_hub(hub: str, request: Request) -> Hub:
+async def get_hub(hub: str, request: Request) -> Hub:
     """Path parameter ``{hub}`` resolved to its config, or 404."""
     try:
         return request.app.state.hubs[hub]

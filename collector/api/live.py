@@ -19,7 +19,7 @@ router = APIRouter()
 KEEPALIVE_S = 15.0
 
 
-def get_live(request: Request) -> LiveState:
+async def get_live(request: Request) -> LiveState:
     return request.app.state.live
 
 
@@ -38,20 +38,20 @@ def _zones(hub: Hub, live: LiveState) -> list[dict]:
 
 
 @router.get("/api/hubs", response_model=list[HubOut], summary="All hubs with zone counts by state")
-def list_hubs(hubs: dict[str, Hub] = Depends(get_hubs), live: LiveState = Depends(get_live)) -> list[HubOut]:
+async def list_hubs(hubs: dict[str, Hub] = Depends(get_hubs), live: LiveState = Depends(get_live)) -> list[HubOut]:
     now = datetime.now(UTC)
     return [HubOut.build(h, live.views(h.id, now)) for h in hubs.values()]
 
 
 @router.get("/api/hubs/{hub}/zones", response_model=list[ZoneOut], response_class=JSONBytes,
             summary="Live state of every zone of a hub")
-def list_zones(hub: Hub = Depends(get_hub), live: LiveState = Depends(get_live)) -> JSONBytes:
+async def list_zones(hub: Hub = Depends(get_hub), live: LiveState = Depends(get_live)) -> JSONBytes:
     return JSONBytes(dumps(_zones(hub, live)))
 
 
 @router.get("/api/hubs/{hub}/zones/{zone}", response_model=ZoneOut, response_class=JSONBytes,
             summary="Live state of one zone")
-def get_zone(zone: str, hub: Hub = Depends(get_hub), live: LiveState = Depends(get_live)) -> JSONBytes:
+async def get_zone(zone: str, hub: Hub = Depends(get_hub), live: LiveState = Depends(get_live)) -> JSONBytes:
     for out in _zones(hub, live):
         if out["id"] == zone:
             return JSONBytes(dumps(out))
@@ -92,7 +92,7 @@ async def stream(request: Request, hub: str | None = Query(None, description="On
 
 
 @router.get("/healthz", response_model=Health, summary="Liveness and ingest counters")
-def healthz(request: Request) -> Health:
+async def healthz(request: Request) -> Health:
     ingest = request.app.state.ingest
     counters = (ingest.counters if ingest else request.app.state.counters).snapshot()
     connected = bool(ingest and ingest.connected.is_set())

@@ -1,9 +1,10 @@
 """Fault injection with real processes: broker, collector, network and database failures mid-stream.
 
-Each test streams ~3,000 door events (plus PIR edges) from the real edge agents on mock pins
-through a private Mosquitto to ``hubsense collector`` running as a subprocess, injects one
-fault while the stream runs, and then checks against what the agents enqueued (read through a
-trigger in their own queue files, see ``support.Fleet.sent``) that
+Each test streams up to ~3,000 door events (plus PIR edges) from the real edge agents on mock
+pins through a private Mosquitto to the collector (``hubsense collector`` as a subprocess where
+the test kills or freezes it, in-process otherwise), injects one fault while the stream runs,
+and then checks against what the agents enqueued (read through a trigger in their own queue
+files, see ``support.Fleet.sent``) that
 
 * every event the agents numbered, (agent, boot, 1..seq), is stored exactly once, with the
   content the agent sent (sensor, state, agent timestamp);
@@ -53,12 +54,12 @@ DOORS = 3000  # door toggles per test; PIR edges come on top
 RATE = 600.0  # door events per second
 
 
-def _setup(broker: Mosquitto, tmp_path: Path, subprocess: bool = False, **settings):
+def _setup(broker: Mosquitto, tmp_path: Path, as_process: bool = False, **settings):
     """Hub config, collector (a subprocess where the test kills it, else in-process) and agents."""
     hub_id = f"rel-{secrets.token_hex(3)}"
     config, hub = write_hub(tmp_path, hub_id)
     db = tmp_path / "hubsense.sqlite3"
-    if subprocess:
+    if as_process:
         collector = CollectorProcess(config, broker.port, db, client_id=f"col-{hub_id}")
     else:
         collector = InProcessCollector(broker.port, config, db, f"col-{hub_id}", **settings)
@@ -115,7 +116,7 @@ def test_broker_sigkill_and_restart_mid_stream(private_broker: Mosquitto, tmp_pa
 
 
 def test_collector_sigkill_and_restart_mid_stream(private_broker: Mosquitto, tmp_path: Path) -> None:
-    hub, db, collector, fleet = _setup(private_broker, tmp_path, subprocess=True)
+    hub, db, collector, fleet = _setup(private_broker, tmp_path, as_process=True)
     with running(collector, fleet):
         _start(private_broker, hub, collector, fleet)
         driver = Driver(fleet, DOORS, RATE).start()
@@ -272,7 +273,7 @@ def test_broker_crash_loses_nothing_it_had_acknowledged_but_not_passed_on(tmp_pa
     acknowledged by a broker that never snapshots, then the broker is killed.  The broker's copies
     are gone; the agents publish their recently acknowledged events again after reconnecting."""
     broker = Mosquitto(tmp_path / "mosquitto", extra_config=["autosave_interval 3600"]).start()
-    hub, db, collector, fleet = _setup(broker, tmp_path, subprocess=True)
+    hub, db, collector, fleet = _setup(broker, tmp_path, as_process=True)
     with running(broker, collector, fleet):
         collector.start()
         probe_subscribed(broker.port, hub, lambda: collector.health()["received"])
