@@ -129,6 +129,7 @@ class MessageHandler:
     def _apply(self, msg: SensorEvent | AgentStatus | Heartbeat, received: datetime, out: Outcome) -> None:
         engine = self.live.engines[msg.hub]
         with self.live.lock:
+            self.live.version += 1
             if isinstance(msg, SensorEvent):
                 ev = ReceivedEvent.from_message(msg, received)
                 out.events.append(ev)

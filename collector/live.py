@@ -75,6 +75,8 @@ class LiveState:
 
     def __post_init__(self) -> None:
         self.lock = threading.RLock()
+        # +1 whenever an engine is fed or advanced (under the lock): lets readers cache views
+        self.version = 0
         self.engines = {
             hub_id: Engine(hub, self.profiles.get(hub_id), stale_factor=self.stale_factor)
             for hub_id, hub in self.hubs.items()
@@ -93,6 +95,7 @@ class LiveState:
         with self.lock:
             for engine in self.engines.values():
                 changes.extend(engine.advance(now))
+            self.version += 1
         return changes
 
     def announce(self, changes: Iterable[StateChange], now: datetime) -> None:

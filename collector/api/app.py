@@ -40,6 +40,7 @@ def create_app(
     app.state.store = store
     app.state.hubs = hubs
     app.state.live = live
+    app.state.zone_cache = {}  # hub id -> ((live version, second), zones JSON): collector/api/live.py
     app.state.ingest = ingest
     app.state.counters = ingest.counters if ingest else IngestCounters()
     app.include_router(live_routes.router, tags=["live"])

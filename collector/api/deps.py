@@ -1,6 +1,6 @@
 """FastAPI dependencies: everything a route needs comes from ``app.state`` (set by
-:func:`collector.api.app.create_app`), never from module globals.  They are ``async`` because they only read attributes: a sync
-dependency would cost a thread-pool hop on every request."""
+:func:`collector.api.app.create_app`), never from module globals.  They are ``async``
+because they only read attributes: a sync dependency would cost a thread-pool hop on every request."""
 
 from __future__ import annotations
 
