@@ -45,10 +45,11 @@ def _zone_state(running, hub: str, zone: str) -> str:
     return running.get(f"/api/hubs/{hub}/zones/{zone}").json()["state"]
 
 
-def test_agent_to_api_occupied_then_free_after_timeout(broker: Mosquitto, tmp_path: Path) -> None:
+def test_agent_to_api_occupied_then_free_after_timeout(private_broker: Mosquitto, tmp_path: Path) -> None:
     config = tmp_path / "testhub.toml"
     config.write_text(HUB_TOML)
     hub = load_hub(config)
+    broker = private_broker  # its own broker: retained messages of other tests cannot add rejections
     settings = collector_settings(broker, tmp_path, config_paths=[config])
     factory = MockFactory()
     agent_settings = AgentSettings(broker_port=broker.port, queue_path=Path(":memory:"), heartbeat_interval_s=1)

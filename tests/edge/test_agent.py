@@ -214,6 +214,15 @@ def test_reconnects_with_backoff_when_broker_starts_late(hub, tmp_path, recorder
         late.stop()
 
 
+def _save_broker_state(broker) -> None:
+    """Make Mosquitto write its persistence file now (SIGUSR1) and wait until it has."""
+    db = broker.workdir / "data" / "mosquitto.db"
+    before = db.stat().st_mtime_ns if db.exists() else 0
+    time.sleep(0.05)  # a new mtime must be distinguishable from the old one
+    broker.proc.send_signal(signal.SIGUSR1)
+    assert wait_for(lambda: db.exists() and db.stat().st_mtime_ns > before)
+
+
 def test_in_flight_events_are_resent_in_order_after_broker_crash(
     hub, private_broker, recorder_factory, agents, tmp_path
 ) -> None:
@@ -224,7 +233,7 @@ def test_in_flight_events_are_resent_in_order_after_broker_crash(
     pins = MockFactory()
     agent = _agent(agents, hub, "sthlm-pi-rum", private_broker.port, tmp_path, pins)
     assert agent.wait_connected(5)
-    time.sleep(1.2)  # mosquitto saves sessions every second (autosave_interval 1): keep the recorder's
+    _save_broker_state(private_broker)  # the recorder's persistent session must survive the kill
     private_broker.proc.send_signal(signal.SIGSTOP)
     _toggle_door(pins, 17, 6)
     assert wait_for(lambda: agent.queue.depth == 6 and agent.queue.pending == 0)  # all with paho, unacked
