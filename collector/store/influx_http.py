@@ -22,6 +22,11 @@ from collector.store.base import StoreUnavailable
 log = logging.getLogger(__name__)
 
 
+# Query errors that mean "not now" rather than "bad query": the database is not created / has no
+# DBRP mapping yet, or the server is shutting down (seen when influxd is stopped mid-query).
+_TRANSIENT_QUERY_ERRORS = ("database not found", "query engine shutdown", "shutting down")
+
+
 class InfluxError(RuntimeError):
     """InfluxDB rejected a request as invalid: retrying the same request cannot succeed."""
 
@@ -109,7 +114,7 @@ class InfluxHttp:
             for result in json.loads(line).get("results", []):
                 if "error" in result:
                     error = f"InfluxQL {q!r}: {result['error']}"
-                    if "database not found" in result["error"]:  # not created / no DBRP mapping yet
+                    if any(m in result["error"] for m in _TRANSIENT_QUERY_ERRORS):
                         raise StoreUnavailable(error)
                     raise InfluxError(error)
                 for series in result.get("series", []):
