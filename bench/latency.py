@@ -84,14 +84,19 @@ class SseReader(threading.Thread):
 
     def run(self) -> None:
         with httpx.stream("GET", self.url + f"/api/stream?hub={HUB}", timeout=None) as response:
-            for line in response.iter_lines():
-                if line.startswith("retry:"):
-                    self.ready.set()
-                elif line.startswith("data: "):
-                    z = orjson.loads(line[6:])
-                    self.rows.append((time.time(), z["id"], z["state"], z["since"]))
-                if self.stop.is_set():
-                    return
+            self.response = response
+            try:
+                for line in response.iter_lines():
+                    if line.startswith("retry:"):
+                        self.ready.set()
+                    elif line.startswith("data: "):
+                        z = orjson.loads(line[6:])
+                        self.rows.append((time.time(), z["id"], z["state"], z["since"]))
+                    if self.stop.is_set():
+                        return
+            except httpx.HTTPError:
+                if not self.stop.is_set():
+                    raise
 
 
 class BareSubscriber:
@@ -173,6 +178,7 @@ def run(rate: float, seconds: float, zones: int) -> dict:
                 raise RuntimeError("subscribers not ready")
             sent, achieved = publish_stream(broker, zones, rate, seconds)
             reader.stop.set()
+            reader.response.close()
             bare.close()
         finally:
             if proc:

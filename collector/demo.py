@@ -13,7 +13,7 @@ import uvicorn
 
 from collector.cli import settings_from_args
 from collector.engine import resolve
-from collector.service import Collector
+from collector.service import GRACEFUL_SHUTDOWN_S, Collector
 from hubsense.config import ConfigError, Hub, Profile, load_hubs
 from hubsense.services import Mosquitto, ServiceError, port_in_use
 
@@ -45,7 +45,8 @@ def run_demo(args: argparse.Namespace) -> int:
           f"\n  MQTT broker on 127.0.0.1:{broker.port}; Ctrl-C stops everything.\n", flush=True)
     try:
         config = uvicorn.Config(collector.app, host=settings.http_host, port=settings.http_port,
-                                log_level="warning", access_log=False)
+                                log_level="warning", access_log=False,
+                                timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S)
         uvicorn.Server(config).run()
     finally:
         stop.set()

@@ -189,7 +189,7 @@ class Ingest:
     # -- writer --------------------------------------------------------------
 
     def _ticker(self) -> None:
-        while not self._stop.wait(1.0):
+        while not self._stop.wait(self.settings.tick_s):
             self.queue.put(_TICK)
 
     def _writer(self) -> None:

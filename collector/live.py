@@ -49,19 +49,28 @@ class Broadcaster:
         return len(self._listeners)
 
     def publish(self, hub: str, item: dict) -> None:
+        self.publish_many([(hub, item)])
+
+    def publish_many(self, items: list[tuple[str, dict]]) -> None:
+        """Queue ``(hub, item)`` pairs for every listener of their hub: one wake-up of each
+        listener's event loop per call, however many items."""
         with self._lock:
-            listeners = [lst for lst in self._listeners if lst.hub in (None, hub)]
+            listeners = list(self._listeners)
         for lst in listeners:
+            mine = [item for hub, item in items if lst.hub in (None, hub)]
+            if not mine:
+                continue
             try:
-                lst.loop.call_soon_threadsafe(_offer, lst.queue, item)
+                lst.loop.call_soon_threadsafe(_offer, lst.queue, mine)
             except RuntimeError:  # loop closed: the client went away
                 self.unsubscribe(lst)
 
 
-def _offer(queue: asyncio.Queue, item: dict) -> None:
-    if queue.full():  # a slow client loses the oldest update, never blocks ingest
-        queue.get_nowait()
-    queue.put_nowait(item)
+def _offer(queue: asyncio.Queue, items: list[dict]) -> None:
+    for item in items:
+        if queue.full():  # a slow client loses the oldest update, never blocks ingest
+            queue.get_nowait()
+        queue.put_nowait(item)
 
 
 @dataclass
@@ -105,5 +114,4 @@ class LiveState:
         touched = dict.fromkeys((c.hub, c.zone) for c in changes)  # unique, in order of change
         with self.lock:
             views = [self.engines[hub].view(zone, now) for hub, zone in touched]
-        for view in views:
-            self.broadcaster.publish(view.hub, {"type": "zone", "view": view})
+        self.broadcaster.publish_many([(view.hub, {"type": "zone", "view": view}) for view in views])

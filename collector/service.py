@@ -60,6 +60,10 @@ def _lifespan(ingest: Ingest, store: Store, homeassistant: HomeAssistantPublishe
     return lifespan
 
 
+# Open SSE streams never end by themselves: stop waiting for them after this long.
+GRACEFUL_SHUTDOWN_S = 3
+
+
 class PortInUse(RuntimeError):
     pass
 
@@ -82,6 +86,7 @@ def serve(settings: Settings) -> None:
         )
     collector = Collector.build(settings)
     config = uvicorn.Config(collector.app, host=settings.http_host, port=settings.http_port,
-                            log_level="warning", access_log=False)
+                            log_level="warning", access_log=False,
+                            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S)
     log.info("API and dashboard on http://%s:%s/", settings.http_host, settings.http_port)
     uvicorn.Server(config).run()

@@ -85,7 +85,14 @@ class Settings(BaseSettings):
     )
     max_range_days: int = Field(400, ge=1, description="Longest start..end span the statistics API accepts.")
     batch_max: int = Field(2000, ge=1, description="Most events stored in one write transaction.")
-    batch_wait_s: float = Field(0.05, ge=0, description="Longest wait to fill a write batch.")
+    tick_s: float = Field(
+        0.25, gt=0, le=5, description="How often timeouts and staleness are applied; shorter spreads the "
+        "changes of many zones timing out together into smaller bursts."
+    )
+    batch_wait_s: float = Field(
+        0.002, ge=0, description="Longest wait for more messages once the queue is empty (a busy queue "
+        "fills batches by itself; a long wait only adds latency)."
+    )
     homeassistant_discovery: bool = Field(
         False, description="Publish Home Assistant MQTT discovery configs and retained zone states "
         "(one occupancy binary_sensor per zone)."

@@ -104,9 +104,14 @@ async def stream(request: Request, hub: str | None = Query(None, description="On
                         return
                     yield b": keepalive\n\n"
                     continue
-                view = item["view"]
-                out = zone_payload(hubs[view.hub].zone(view.zone), view, datetime.now(UTC))
-                yield b"event: zone\ndata: " + dumps(out) + b"\n\n"
+                batch = [item]
+                while not listener.queue.empty():  # a burst (e.g. many timeouts) goes out as one write
+                    batch.append(listener.queue.get_nowait())
+                now = datetime.now(UTC)
+                yield b"".join(
+                    b"event: zone\ndata: " + dumps(zone_payload(hubs[v.hub].zone(v.zone), v, now)) + b"\n\n"
+                    for v in (it["view"] for it in batch)
+                )
         finally:
             live.broadcaster.unsubscribe(listener)
 

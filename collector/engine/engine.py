@@ -7,6 +7,7 @@ order.  Rules and parameters: ``docs/engine.md``.
 
 from __future__ import annotations
 
+import heapq
 from datetime import datetime
 
 from collector.engine.clock import event_time, to_dt
@@ -158,16 +159,43 @@ class Engine:
         if n < self._due:
             return []
         out: list[StateChange] = []
-        while True:
+        self._fire_due(n, out)
+        while True:  # whatever firing made due after all (rare): one scan per item, in time order
             t, agent, zone = self._earliest()
             if t > n:
                 self._due = t
                 return out
-            if agent is not None:
-                agent.stale = True
-                self._refresh_agent(agent, t, out)
-            else:
-                self._refresh(zone, t, out)
+            self._fire(t, agent, zone, out)
+
+    def _fire(self, t: float, agent: AgentTrack | None, zone: ZoneTrack | None, out: list[StateChange]) -> None:
+        if agent is not None:
+            agent.stale = True
+            self._refresh_agent(agent, t, out)
+        else:
+            self._refresh(zone, t, out)
+
+    def _fire_due(self, n: float, out: list[StateChange]) -> None:
+        """Fire every deadline ≤ ``n`` in time order with a heap (one scan, not one per item: a hub
+        where hundreds of zones time out in the same second would otherwise be quadratic).  Ties
+        go agents first, then config order, as :meth:`_earliest` orders them; an entry whose
+        deadline moved is re-queued or dropped when popped."""
+        factor = self.stale_factor
+        agents, zones = list(self.agents.values()), list(self.zones.values())
+        heap = [(d, 0, i) for i, a in enumerate(agents) if (d := a.deadline(factor)) <= n]
+        heap += [(z.deadline, 1, i) for i, z in enumerate(zones) if z.deadline <= n]
+        heapq.heapify(heap)
+        while heap:
+            t, kind, i = heapq.heappop(heap)
+            agent, zone = (agents[i], None) if kind == 0 else (None, zones[i])
+            current = agent.deadline(factor) if agent is not None else zone.deadline
+            if current != t:
+                if current <= n:
+                    heapq.heappush(heap, (current, kind, i))
+                continue
+            self._fire(t, agent, zone, out)
+            after = agent.deadline(factor) if agent is not None else zone.deadline
+            if after <= n:
+                heapq.heappush(heap, (after, kind, i))
 
     # -- outputs -------------------------------------------------------------
 
