@@ -69,13 +69,13 @@ export function renderLive(target, live) {
       el("td", {}, tr(b.status) + (b.no_show ? ` · ${tr("release")}` : "")));
     return row;
   });
-  target.replaceChildren(el("h3", {}, tr("live")),
+  target.replaceChildren(el("h2", {}, tr("live")),
     rows.length ? table([tr("room"), tr("time"), tr("status")], rows) : el("p", {}, tr("none")));
 }
 
 export function renderReport(target, report) {
   if (!report.rooms.length) {
-    target.replaceChildren(el("h3", {}, tr("report")), el("p", {}, tr("noRooms")));
+    target.replaceChildren(el("h2", {}, tr("report")), el("p", {}, tr("noRooms")));
     return;
   }
   const fmt = (h) => h.toLocaleString(document.documentElement.lang, { maximumFractionDigits: 1 });
@@ -83,7 +83,7 @@ export function renderReport(target, report) {
     el("td", {}, r.room), el("td", {}, fmt(r.booked_hours)), el("td", {}, fmt(r.used_hours)),
     el("td", {}, fmt(r.booked_used_hours)), el("td", {}, fmt(r.unbooked_used_hours)),
     el("td", {}, r.bookings), el("td", {}, r.no_shows)));
-  target.replaceChildren(el("h3", {}, tr("report")), table(
+  target.replaceChildren(el("h2", {}, tr("report")), table(
     [tr("room"), tr("booked"), tr("used"), tr("bookedUsed"), tr("unbooked"), tr("bookings"), tr("noShows")],
     rows));
 }

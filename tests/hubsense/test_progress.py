@@ -4,6 +4,7 @@ import argparse
 import fcntl
 import io
 import os
+import select
 import struct
 import termios
 
@@ -19,6 +20,14 @@ def test_no_bar_into_a_pipe_or_file_unless_forced() -> None:
     assert "replay" in out.getvalue() and "3/3" in out.getvalue()
 
 
+def _read_all(fd: int) -> str:
+    """Everything written to the terminal so far (a pty hands it out in pieces)."""
+    chunks = []
+    while select.select([fd], [], [], 0.2)[0]:
+        chunks.append(os.read(fd, 4096))
+    return b"".join(chunks).decode(errors="replace")
+
+
 def test_a_terminal_gets_a_bar_by_default() -> None:
     master, slave = os.openpty()  # a real pseudo-terminal, 24 x 100 like a terminal window
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
@@ -26,7 +35,7 @@ def test_a_terminal_gets_a_bar_by_default() -> None:
         with open(slave, "w", closefd=False) as tty:
             assert list(progress(range(5), total=5, desc="simulate", stream=tty)) == list(range(5))
             tty.flush()
-        written = os.read(master, 4096).decode(errors="replace")
+        written = _read_all(master)
     finally:
         os.close(master)
         os.close(slave)
