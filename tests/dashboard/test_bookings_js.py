@@ -61,28 +61,43 @@ def api_url(tmp_path: Path) -> Iterator[str]:
     store.close()
 
 
-def test_bookings_table_shows_live_no_shows_and_the_report(api_url: str) -> None:
+@pytest.fixture
+def browser() -> Iterator:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page()
-            errors: list[str] = []
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
-            page.route(f"{api_url}/bookings-test", lambda route: route.fulfill(body=PAGE, content_type="text/html"))
-            page.goto(f"{api_url}/bookings-test")
-            live = page.locator("#bookings .bookings-live tbody tr")
-            live.first.wait_for(timeout=10_000)
-            rows = {r.locator("td").nth(0).inner_text(): r for r in live.all()}
-            assert set(rows) == {"Mötesrum Ekorren", "Mötesrum Räven"}
-            assert "no-show" in rows["Mötesrum Räven"].inner_text()
-            assert rows["Mötesrum Räven"].get_attribute("class") == "no-show"
-            assert "in use" in rows["Mötesrum Ekorren"].inner_text()
-            report = page.locator("#bookings > div:not(.bookings-live) tbody tr")
-            assert report.count() == 2
-            raven = report.filter(has_text="Räven").locator("td")
-            assert raven.nth(6).inner_text() == "2"  # yesterday's and today's booking were both no-shows
-            assert not errors, errors
-        finally:
-            browser.close()
+        yield browser
+        browser.close()
+
+
+def test_bookings_table_shows_live_no_shows_and_the_report(api_url: str, browser) -> None:
+    page = browser.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.route(f"{api_url}/bookings-test", lambda route: route.fulfill(body=PAGE, content_type="text/html"))
+    page.goto(f"{api_url}/bookings-test")
+    live = page.locator("#bookings .bookings-live tbody tr")
+    live.first.wait_for(timeout=10_000)
+    rows = {r.locator("td").nth(0).inner_text(): r for r in live.all()}
+    assert set(rows) == {"Mötesrum Ekorren", "Mötesrum Räven"}
+    assert "no-show" in rows["Mötesrum Räven"].inner_text()
+    assert rows["Mötesrum Räven"].get_attribute("class") == "no-show"
+    assert "in use" in rows["Mötesrum Ekorren"].inner_text()
+    report = page.locator("#bookings > div:not(.bookings-live) tbody tr")
+    assert report.count() == 2
+    raven = report.filter(has_text="Räven").locator("td")
+    assert raven.nth(6).inner_text() == "2"  # yesterday's and today's booking were both no-shows
+    assert not errors, errors
+
+
+def test_the_manager_page_includes_the_bookings(api_url: str, browser) -> None:
+    page = browser.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(f"{api_url}/manager?hub={HUB}")
+    rows = page.locator("#bookings .bookings-live tbody tr")
+    rows.first.wait_for(timeout=10_000)
+    assert rows.count() == 2
+    assert page.locator("#bookings h2").count() == 2
+    assert not errors, errors
