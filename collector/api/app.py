@@ -8,6 +8,7 @@ from fastapi import Depends, FastAPI
 from collector.api import agents as agent_routes
 from collector.api import bookings as booking_routes
 from collector.api import live as live_routes
+from collector.api import stats as stats_routes
 from collector.api.metrics import install_metrics
 from collector.api.security import guard, install_security
 from collector.handler import IngestCounters
@@ -47,19 +48,8 @@ def create_app(
     app.include_router(agent_routes.router, tags=["health"])
     booking_routes.install_bookings(app)  # raises ValueError if the bookings setting names an unknown zone
     install_metrics(app)  # /metrics, with a registry of this app's own
-    for router, tag in _optional_routers():
-        app.include_router(router, tags=[tag])
+    app.include_router(stats_routes.router, tags=["statistics"])
     mount_dashboard(app)
     install_security(app, settings)
     return app
 
-
-def _optional_routers() -> list:
-    routers = []
-    try:
-        from collector.api.stats import router as stats_router
-    except ImportError:
-        pass
-    else:
-        routers.append((stats_router, "statistics"))
-    return routers
