@@ -50,7 +50,7 @@ def _wait(predicate, timeout: float, what: str, proc: subprocess.Popen, log: Pat
     raise ServiceError(f"{what} did not become ready within {timeout} s")
 
 
-def _tcp_open(port: int) -> bool:
+def tcp_open(port: int) -> bool:
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=0.2):
             return True
@@ -109,7 +109,7 @@ class Mosquitto:
         self.proc = subprocess.Popen(
             [exe, "-c", str(self.conf_path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
-        _wait(lambda: _tcp_open(self.port), timeout, "mosquitto", self.proc, self.log_path)
+        _wait(lambda: tcp_open(self.port), timeout, "mosquitto", self.proc, self.log_path)
         return self
 
     def stop(self, sig: int = signal.SIGTERM) -> None:

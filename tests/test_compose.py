@@ -11,7 +11,6 @@ import os
 import re
 import shlex
 import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -25,20 +24,12 @@ import yaml
 
 from collector.settings import Settings
 from hubsense.cli import build_parser
-from hubsense.services import free_port
+from hubsense.services import free_port, tcp_open
 
 REPO = Path(__file__).resolve().parent.parent
 COMPOSE = REPO / "docker-compose.yml"
 DEPLOY = REPO / "deploy"
 _VAR = re.compile(r"\$\{(\w+)(?::?[-?][^}]*)?\}")
-
-
-def _tcp_open(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-            return True
-    except OSError:
-        return False
 
 
 def compose() -> dict:
@@ -160,7 +151,7 @@ def deployed_broker(tmp_path: Path) -> Iterator[tuple[int, dict[str, str]]]:
     proc = subprocess.Popen(["mosquitto", "-c", str(root / "run.conf")], stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE)
     deadline = time.monotonic() + 10
-    while not _tcp_open(port):
+    while not tcp_open(port):
         assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
         assert time.monotonic() < deadline, "mosquitto did not start"
         time.sleep(0.05)

@@ -15,7 +15,7 @@ import pytest
 
 from hubsense.config import Hub
 from hubsense.provision import provision
-from hubsense.services import _tcp_open, _wait, free_port
+from hubsense.services import _wait, free_port, tcp_open
 from tests.security.mqtt import connect
 from tests.security.pki import make_test_pki
 from tests.security.test_provision import collector_login
@@ -53,7 +53,7 @@ def start_broker(root: Path, plain: int, secure: int) -> subprocess.Popen:
     (root / "test.conf").write_text(conf + f"\nlog_dest file {root / 'mosquitto.log'}\n")
     proc = subprocess.Popen(["mosquitto", "-c", str(root / "test.conf")], stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
-    _wait(lambda: _tcp_open(plain), 10, "mosquitto", proc, root / "mosquitto.log")
+    _wait(lambda: tcp_open(plain), 10, "mosquitto", proc, root / "mosquitto.log")
     return proc
 
 
