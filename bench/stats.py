@@ -131,7 +131,7 @@ def run(n_changes: int = 210_000, days: int = 365, repeats: int = 7, workdir: Pa
 
 
 def _compute(hub: Hub, store: SqliteStore, start: datetime, end: datetime):
-    history = load_history(store, hub, start, end)
+    history = load_history(store, hub, start, end, end)
     return utilisation.utilisation(hub, history, "day"), heatmap.heatmap(hub, history)
 
 

@@ -107,12 +107,18 @@ def get_utilisation(
 ) -> Response:
     s, e = period(hub, start, end, settings)
     zones = select_zones(hub, zone)
-    report = utilisation.utilisation(hub, load_history(store, hub, s, e, zone), bucket, zones)
+    now = datetime.now(UTC)
+    report = utilisation.utilisation(hub, load_history(store, hub, s, e, now, zone), bucket, zones)
     rows = _utilisation_rows(hub, report)
     if format == "csv":
         return csv_response(rows, list(rows[0]) if rows else [], f"{hub.id}-utilisation")
     return json_response({"hub": hub.id, "timezone": hub.timezone, "start": s.isoformat(),
-                          "end": e.isoformat(), "bucket": bucket, "rows": rows})
+                          "end": e.isoformat(), "measured_until": _measured_until(s, e, now),
+                          "bucket": bucket, "rows": rows})
+
+
+def _measured_until(start: datetime, end: datetime, now: datetime) -> str:
+    return max(start, min(end, now)).isoformat()
 
 
 def _utilisation_rows(hub: Hub, report: utilisation.Utilisation) -> list[dict]:
@@ -145,7 +151,8 @@ def get_heatmap(
     hub: Hub = Depends(get_hub), store: Store = Depends(get_store), settings: Settings = Depends(get_settings),
 ) -> Response:
     s, e = period(hub, start, end, settings)
-    maps = heatmap.heatmap(hub, load_history(store, hub, s, e, zone), select_zones(hub, zone))
+    now = datetime.now(UTC)
+    maps = heatmap.heatmap(hub, load_history(store, hub, s, e, now, zone), select_zones(hub, zone))
     if format == "csv":
         rows = [{"zone": m.zone.id, "weekday": d, "hour": h, "share": _null(m.share[d, h]),
                  "data_quality": _null(m.data_quality[d, h]), "open_s": float(m.open_s[d, h]),
@@ -157,7 +164,8 @@ def get_heatmap(
               "data_quality": [nullable(r) for r in m.data_quality],
               "open_hours": (m.open_s / 3600).tolist()} for m in maps]
     return json_response({"hub": hub.id, "timezone": hub.timezone, "start": s.isoformat(),
-                          "end": e.isoformat(), "hours": "open", "zones": zones})
+                          "end": e.isoformat(), "measured_until": _measured_until(s, e, now),
+                          "hours": "open", "zones": zones})
 
 
 def _null(value: float) -> float | None:
@@ -174,7 +182,7 @@ def get_forecast(
     zones = select_zones(hub, zone)
     now = datetime.now(UTC)
     start, _ = forecast.window(now.timestamp(), weeks)
-    history = load_history(store, hub, from_epoch(start), now, zone)
+    history = load_history(store, hub, from_epoch(start), now, now, zone)
     forecasts = forecast.forecast(hub, history, zones)
     rows = [{"zone": f.zone.id, "weekday": d, "hour": h, "probability": _null(f.probability[d, h]),
              "weeks": int(f.weeks[d, h]), "label": forecast.label(f.probability[d, h], int(f.weeks[d, h]))}
@@ -200,11 +208,12 @@ def get_sessions(
 ) -> Response:
     s, e = period(hub, start, end, settings)
     zones = select_zones(hub, zone)
-    history = load_history(store, hub, s, e, zone)
+    now = datetime.now(UTC)
+    history = load_history(store, hub, s, e, now, zone)
     tables = {
         "peaks": _peak_rows(hub, sessions.daily_peaks(hub, history, zones)),
         "sessions": [vars(x) for x in sessions.sessions(hub, history, zones)],
-        "doors": _door_rows(hub, store, s, e, zones),
+        "doors": _door_rows(hub, store, s, e, now, zones),
     }
     if format == "csv":
         rows = tables[table]
@@ -213,7 +222,7 @@ def get_sessions(
             rows = [{**r, "by_hour_of_day": " ".join(map(str, r["by_hour_of_day"]))} for r in rows]
         return csv_response(rows, columns, f"{hub.id}-{table}")
     return json_response({"hub": hub.id, "timezone": hub.timezone, "start": s.isoformat(),
-                          "end": e.isoformat(), **tables})
+                          "end": e.isoformat(), "measured_until": _measured_until(s, e, now), **tables})
 
 
 def _peak_rows(hub: Hub, peaks: sessions.DailyPeaks) -> list[dict]:
@@ -227,7 +236,9 @@ def _peak_rows(hub: Hub, peaks: sessions.DailyPeaks) -> list[dict]:
             for a, b, t, z, d in zip(iso(starts), iso(peaks.edges[1:]), starts.tolist(), zones, desks, strict=True)]
 
 
-def _door_rows(hub: Hub, store: Store, start: datetime, end: datetime, zones: list[Zone]) -> list[dict]:
+def _door_rows(hub: Hub, store: Store, start: datetime, end: datetime, now: datetime,
+               zones: list[Zone]) -> list[dict]:
     openings = load_door_openings(store, hub, start, end)
-    traffic = doors.door_traffic(hub, openings, start.timestamp(), end.timestamp(), [z.id for z in zones])
+    traffic = doors.door_traffic(hub, openings, start.timestamp(), end.timestamp(), now.timestamp(),
+                                 [z.id for z in zones])
     return [vars(t) for t in traffic]

@@ -13,6 +13,8 @@ from pydantic import BaseModel, Field
 from hubsense.config import ZoneKind
 
 _TIMES = "UTC, ISO 8601"
+_MEASURED = ("min(end, now) (UTC, ISO 8601): nothing after now is observed, so time after it is neither "
+             "open, known nor occupied, and buckets that lie wholly after it have null figures.")
 
 
 class UtilisationRow(BaseModel):
@@ -21,8 +23,8 @@ class UtilisationRow(BaseModel):
     local_start: datetime = Field(description="Bucket start in the hub's local time, with its UTC offset.")
     zone: str | None = Field(description="Zone id; null for the hub total (all zones pooled).")
     kind: ZoneKind | None = Field(description="Zone kind; null for the hub total.")
-    open_s: float = Field(description="Seconds inside opening hours (zone-equivalent; summed over zones "
-                          "for the hub total).")
+    open_s: float = Field(description="Seconds inside opening hours up to measured_until (zone-equivalent; "
+                          "summed over zones for the hub total).")
     known_s: float = Field(description="Open seconds in which the state was known (not unknown).")
     occupied_s: float = Field(description="Open seconds occupied; for desk areas desk-seconds in use "
                               "divided by the number of desks.")
@@ -41,6 +43,7 @@ class UtilisationReport(BaseModel):
     timezone: str = Field(description="IANA time zone of the buckets and opening hours.")
     start: datetime = Field(description=f"Query start ({_TIMES}).")
     end: datetime = Field(description=f"Query end, exclusive ({_TIMES}).")
+    measured_until: datetime = Field(description=_MEASURED)
     bucket: str = Field(description="hour, day, week or month (local calendar boundaries).")
     rows: list[UtilisationRow] = Field(description="One row per bucket and zone, then per bucket for the hub.")
 
@@ -60,6 +63,7 @@ class HeatmapReport(BaseModel):
     timezone: str = Field(description="IANA time zone of the hour-of-week cells.")
     start: datetime = Field(description=f"Query start ({_TIMES}).")
     end: datetime = Field(description=f"Query end, exclusive ({_TIMES}).")
+    measured_until: datetime = Field(description=_MEASURED)
     hours: str = Field(description="Which hours count: always 'open' (opening hours only).")
     zones: list[HeatmapZone] = Field(description="One heatmap per zone.")
 
@@ -122,6 +126,7 @@ class SessionsReport(BaseModel):
     timezone: str = Field(description="IANA time zone of the days.")
     start: datetime = Field(description=f"Query start ({_TIMES}).")
     end: datetime = Field(description=f"Query end, exclusive ({_TIMES}).")
+    measured_until: datetime = Field(description=_MEASURED)
     peaks: list[DailyPeak] = Field(description="Peak concurrent occupancy per local day.")
     sessions: list[SessionRow] = Field(description="Occupied sessions per zone and per desk.")
     doors: list[DoorRow] = Field(description="Door traffic per room with a door sensor.")

@@ -35,9 +35,10 @@ def door_openings(hub: Hub, events: Iterable[ReceivedEvent]) -> dict[str, np.nda
     return {z: np.array(t, dtype=np.float64) for z, t in times.items()}
 
 
-def door_traffic(hub: Hub, openings: dict[str, np.ndarray], start: float, end: float,
+def door_traffic(hub: Hub, openings: dict[str, np.ndarray], start: float, end: float, now: float,
                  zones: list[str] | None = None) -> list[DoorTraffic]:
-    mask = Mask.opening(hub, start, end)
+    """Door traffic in [start, end); open hours count only up to ``now`` (the future has no traffic yet)."""
+    mask = Mask.opening(hub, start, min(end, max(start, now)))
     open_hours = mask.lengths(np.array([start, end]))[0] / HOUR
     out = []
     for zone, t in sorted(openings.items()):

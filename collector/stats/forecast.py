@@ -53,8 +53,9 @@ class ZoneForecast:
 
 
 def forecast(hub: Hub, history: History, zones: list[Zone] | None = None) -> list[ZoneForecast]:
-    """Forecast from ``history`` (whose period should be :func:`window`)."""
-    grid = HourGrid.of(hub, history.start, history.end)
+    """Forecast from ``history`` (whose period should be :func:`window` of its ``now``; nothing
+    after ``now`` is evidence)."""
+    grid = HourGrid.of(hub, history)
     first_week = grid.week.min() if len(grid.week) else 0
     out = []
     for zone in zones if zones is not None else hub.zones:

@@ -1,7 +1,8 @@
 """Hour-of-week heatmap (7 x 24, Monday first, local time) per zone.
 
 Decision: cells cover OPEN hours only, like utilisation: a cell is the occupied
-share of known open time in that local hour of the week.  A cell whose hour is
+share of known open time in that local hour of the week.  Hours after the
+history's ``now`` are not open time yet and count nowhere.  A cell whose hour is
 never open in the period is null, and so is one with no known time (its
 data_quality then says 0).  On the autumn DST day the repeated 02:00 hour
 adds to the Sunday 02 cell; on the spring day that cell gets nothing.
@@ -35,9 +36,10 @@ class HourGrid:
     integrator: Integrator
 
     @classmethod
-    def of(cls, hub: Hub, start: float, end: float) -> HourGrid:
-        edges = bucket_edges(hub.tz, start, end, "hour")
-        mask = Mask.opening(hub, start, end)
+    def of(cls, hub: Hub, history: History) -> HourGrid:
+        """The history's local hours; open time only up to its ``now``."""
+        edges = bucket_edges(hub.tz, history.start, history.end, "hour")
+        mask = Mask.observed(hub, history)
         return cls(edges, hour_of_week(hub.tz, edges[:-1]), local_week(hub.tz, edges[:-1]), mask,
                    mask.lengths(edges), Integrator(mask, edges))
 
@@ -63,7 +65,7 @@ class ZoneHeatmap:
 
 
 def heatmap(hub: Hub, history: History, zones: list[Zone] | None = None) -> list[ZoneHeatmap]:
-    grid = HourGrid.of(hub, history.start, history.end)
+    grid = HourGrid.of(hub, history)
     out = []
     for zone in zones if zones is not None else hub.zones:
         sums = zone_sums(history, zone, grid.integrator, peaks=False)

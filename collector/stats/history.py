@@ -4,7 +4,10 @@ A *track* is one zone (``desk`` None) or one desk.  The history holds, per
 track, the change instants (epoch seconds) and state codes, sorted by time;
 :meth:`History.track` turns one track into a step function clipped to
 [start, end]: boundaries ``t`` (n + 1) and states ``s`` (n), state ``s[i]`` on
-``[t[i], t[i+1])``.  Before a track's first change its state is unknown.
+``[t[i], t[i+1])``.  Before a track's first change its state is unknown, and so
+is everything after the history's ``now``: time that has not happened yet is not
+observed, so it is neither known nor occupied (a state is never carried into the
+future).
 """
 
 from __future__ import annotations
@@ -35,14 +38,23 @@ class Track:
 
 @dataclass(frozen=True)
 class History:
-    """Columns for one hub and period.  ``series[key] = (at, code)``, each sorted by ``at``."""
+    """Columns for one hub and period.  ``series[key] = (at, code)``, each sorted by ``at``.
+
+    ``now`` is when the history was read: from ``min(end, now)`` on nothing is known.
+    """
 
     start: float
     end: float
     series: dict[TrackKey, tuple[np.ndarray, np.ndarray]]
+    now: float
+
+    @property
+    def observed_end(self) -> float:
+        """The end of observed time: ``end``, or ``now`` if the period reaches past it."""
+        return min(self.end, max(self.start, self.now))
 
     @classmethod
-    def from_changes(cls, changes: Sequence[StateChange], start: float, end: float) -> History:
+    def from_changes(cls, changes: Sequence[StateChange], start: float, end: float, now: float) -> History:
         """Convert ``Store.changes`` output once (one pass over the Python objects)."""
         by_key: dict[TrackKey, tuple[list[float], list[int]]] = {}
         for c in changes:
@@ -51,12 +63,14 @@ class History:
             codes.append(CODES[c.state])
         series = {k: _sorted(np.array(a, dtype=np.float64), np.array(s, dtype=np.int8))
                   for k, (a, s) in by_key.items()}
-        return cls(start, end, series)
+        return cls(start, end, series, now)
 
     def track(self, key: TrackKey) -> Track:
+        """The track's step function on [start, end): unknown before its first change and after ``now``."""
         at, code = self.series.get(key, (np.zeros(0), np.zeros(0, np.int8)))
-        t = np.concatenate(([self.start], np.minimum(np.maximum(at, self.start), self.end), [self.end]))
-        s = np.concatenate((np.array([UNKNOWN], np.intp), code.astype(np.intp)))
+        until = self.observed_end
+        t = np.concatenate(([self.start], np.minimum(np.maximum(at, self.start), until), [until, self.end]))
+        s = np.concatenate((np.array([UNKNOWN], np.intp), code.astype(np.intp), np.array([UNKNOWN], np.intp)))
         return Track(t, s)
 
     @property

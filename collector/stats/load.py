@@ -45,17 +45,20 @@ def hub_tracks(hub: Hub, zone: str | None = None) -> list[TrackKey]:
     return [(z.id, None) for z in zones] + [(z.id, d.id) for z in zones for d in z.desks]
 
 
-def load_history(store: Store, hub: Hub, start: datetime, end: datetime, zone: str | None = None) -> History:
-    """The history of the hub's configured tracks (of one zone if given) for [start, end)."""
+def load_history(store: Store, hub: Hub, start: datetime, end: datetime, now: datetime,
+                 zone: str | None = None) -> History:
+    """The history of the hub's configured tracks (of one zone if given) for [start, end), as
+    observed at ``now`` (nothing after it is known; changes stamped later are not read)."""
     s, e = to_epoch(start), to_epoch(end)
+    end = min(end, max(start, now))
     tracks = hub_tracks(hub, zone)
     if isinstance(store, SqliteStore):
         args = [(store, hub.id, key, to_us(start), to_us(end)) for key in tracks]
         series = dict(zip(tracks, _POOL.map(_read_track, *zip(*args, strict=True)), strict=True))
-        return History(s, e, {k: v for k, v in series.items() if len(v[0])})
+        return History(s, e, {k: v for k, v in series.items() if len(v[0])}, to_epoch(now))
     wanted = set(tracks)
     changes = [c for c in store.changes(hub.id, start, end, zone) if (c.zone, c.desk) in wanted]
-    return History.from_changes(changes, s, e)
+    return History.from_changes(changes, s, e, to_epoch(now))
 
 
 def _read_track(store: SqliteStore, hub: str, key: TrackKey, start_us: int,

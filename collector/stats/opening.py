@@ -13,6 +13,7 @@ from datetime import datetime
 
 import numpy as np
 
+from collector.stats.history import History
 from collector.stats.localtime import local_dates
 from hubsense.config import WEEKDAYS, Hub
 
@@ -71,6 +72,12 @@ class Mask:
     @classmethod
     def opening(cls, hub: Hub, start: float, end: float) -> Mask:
         return cls.of(opening_intervals(hub, start, end))
+
+    @classmethod
+    def observed(cls, hub: Hub, history: History) -> Mask:
+        """Opening hours in the history's observed time, [start, min(end, now)): the future is not
+        open time yet, so it never counts as known, free or occupied."""
+        return cls.opening(hub, history.start, history.observed_end)
 
     @classmethod
     def always(cls, start: float, end: float) -> Mask:

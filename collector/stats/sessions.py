@@ -1,10 +1,12 @@
 """Occupied sessions and daily peak concurrency.
 
 A session is a maximal run of occupied time of one track (zone or desk).
-Sessions overlapping the period are counted, with durations clipped to it; a
-session ends when the track becomes free or unknown.  Daily peaks count
+Sessions overlapping the period are counted, with durations clipped to it and to
+the history's ``now`` (a session still running is counted up to now, never
+into the future); a session ends when the track becomes free or unknown.  Daily peaks count
 concurrently occupied zones (zone tracks, not desk areas) and desks in use
-(desk tracks), within opening hours, per local day.
+(desk tracks), within opening hours up to ``now``, per local day; a day that
+has not begun is null, like a closed one.
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ class SessionStats:
 
 def sessions(hub: Hub, history: History, zones: list[Zone]) -> list[SessionStats]:
     """Per zone (and per desk of desk areas) session count, median, 90th percentile, data quality."""
-    mask = Mask.opening(hub, history.start, history.end)
+    mask = Mask.observed(hub, history)
     integrator = Integrator(mask, np.array([history.start, history.end]))
     open_s = mask.lengths(integrator.edges)
     out = []
@@ -71,7 +73,7 @@ class DailyPeaks:
 
 def daily_peaks(hub: Hub, history: History, zones: list[Zone]) -> DailyPeaks:
     edges = bucket_edges(hub.tz, history.start, history.end, "day")
-    mask = Mask.opening(hub, history.start, history.end)
+    mask = Mask.observed(hub, history)
     zone_tracks = [history.track((z.id, None)) for z in zones if z.kind is not ZoneKind.DESK_AREA]
     desk_tracks = [history.track((z.id, d.id)) for z in zones for d in z.desks]
     return DailyPeaks(

@@ -54,9 +54,12 @@ class Utilisation:
 
 
 def utilisation(hub: Hub, history: History, bucket: str, zones: list[Zone] | None = None) -> Utilisation:
-    """Utilisation of ``zones`` (default: all) over ``history.start .. history.end``."""
+    """Utilisation of ``zones`` (default: all) over ``history.start .. history.end``.
+
+    Only time before ``history.now`` counts: buckets (or parts of them) after it have no open,
+    known or occupied time, so their figures are null, never a guess."""
     edges = bucket_edges(hub.tz, history.start, history.end, bucket)
-    mask = Mask.opening(hub, history.start, history.end)
+    mask = Mask.observed(hub, history)
     open_s = mask.lengths(edges)
     integrator = Integrator(mask, edges)
     series = []

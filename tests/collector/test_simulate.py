@@ -29,7 +29,7 @@ def test_a_week_of_history_gives_plausible_statistics(store: SqliteStore, stockh
     written = simulate_history({"stockholm": stockholm}, store, days=6, seed=3, end=END)["stockholm"]
     assert written.events == store.event_count("stockholm") > 1000
     assert written.changes > 200 and written.health > 1000
-    history = load_history(store, stockholm, END - timedelta(days=6), END)
+    history = load_history(store, stockholm, END - timedelta(days=6), END, END)
     report = utilisation(stockholm, history, "day")
     for series in report.zones:
         weekdays = series.utilisation[~np.isnan(series.utilisation)]

@@ -155,3 +155,26 @@ def test_every_response_field_is_described(client):
     for name in names:
         for field, spec in schemas[name]["properties"].items():
             assert spec.get("description"), f"{name}.{field}"
+
+
+def test_time_after_now_is_null_in_every_report(client, store):
+    """The real clock: yesterday occupied until now; today's figures stop at now, tomorrow has none."""
+    hub = HUB
+    now = datetime.now(hub.tz)
+    today = now.date()
+    store.add_changes([change(OCC, datetime(today.year, today.month, today.day, tzinfo=hub.tz) - timedelta(days=1))])
+    start, end = (today - timedelta(days=1)).isoformat(), (today + timedelta(days=2)).isoformat()
+    r = client.get("/api/hubs/h/utilisation", params={"start": start, "end": end, "zone": "z"})
+    report = stats_models.UtilisationReport.model_validate(r.json())
+    assert report.measured_until <= datetime.now(UTC)
+    tomorrow = [row for row in report.rows if row.local_start.date() == today + timedelta(days=1)]
+    assert tomorrow and all(row.open_s == 0 and row.utilisation is None and row.data_quality is None
+                            for row in tomorrow)
+    today_rows = [row for row in report.rows if row.local_start.date() == today and row.zone == "z"]
+    opened = max(0.0, min(now.hour + now.minute / 60, 17) - 8) * 3600
+    assert today_rows[0].open_s <= opened + 120  # never the whole day's 9 h before it has passed
+    sess = client.get("/api/hubs/h/sessions", params={"start": start, "end": end, "zone": "z"}).json()
+    assert sess["peaks"][-1]["peak_zones"] is None  # tomorrow
+    heat = client.get("/api/hubs/h/heatmap", params={"start": end, "end": (today + timedelta(days=9)).isoformat()})
+    assert heat.status_code == 200
+    assert all(v is None for zone in heat.json()["zones"] for row in zone["share"] for v in row)

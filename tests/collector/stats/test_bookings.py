@@ -12,7 +12,8 @@ def test_occupied_share_of_booked_time():
                 Booking("other", local(*day, 8), local(*day, 18)), Booking("r0", local(*day, 16), local(*day, 17))]
     changes = [change(FREE, local(*day, 0), "r0"), change(OCC, local(*day, 9, 15), "r0"),
                change(FREE, local(*day, 10, 45), "r0"), change(UNK, local(*day, 16, 30), "r0")]
-    history = History.from_changes(changes, local(*day).timestamp(), local(*day, 17).timestamp())
+    history = History.from_changes(changes, local(*day).timestamp(), local(*day, 17).timestamp(),
+                                   local(*day, 17).timestamp())
     usage = booked_occupancy(history, "r0", bookings)
     assert usage.booked_s == 4 * 3600  # 9-12 merged, 16-17
     assert usage.known_s == pytest.approx(3.5 * 3600)

@@ -41,7 +41,7 @@ def cases(draw):
 @given(cases(), st.sampled_from(["hour", "day", "week", "month"]))
 def test_utilisation_matches_loop(case, bucket):
     hub, changes, start, end = case
-    history = History.from_changes(changes, start.timestamp(), end.timestamp())
+    history = History.from_changes(changes, start.timestamp(), end.timestamp(), end.timestamp())
     report = utilisation(hub, history, bucket)
     segs = reference.segments(changes, start, end)
     for series in report.zones:
@@ -59,7 +59,7 @@ def test_utilisation_matches_loop(case, bucket):
 @given(cases())
 def test_heatmap_matches_loop(case):
     hub, changes, start, end = case
-    history = History.from_changes(changes, start.timestamp(), end.timestamp())
+    history = History.from_changes(changes, start.timestamp(), end.timestamp(), end.timestamp())
     segs = reference.segments(changes, start, end)
     for zmap in heatmap(hub, history):
         open_s, known, occ = reference.zone_heatmap(hub, segs, zmap.zone, start, end)

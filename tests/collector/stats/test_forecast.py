@@ -14,7 +14,7 @@ def test_probability_weeks_and_labels_from_the_last_weeks():
         changes += [change(OCC, local(2026, 6, day, 9)), change(FREE, local(2026, 6, day, 10))]
     changes += [change(OCC, local(2026, 6, 29, 10)), change(FREE, local(2026, 6, 29, 11)),
                 change(UNK, local(2026, 6, 29, 11))]
-    f = forecast(hub, History.from_changes(changes, start, end))[0]
+    f = forecast(hub, History.from_changes(changes, start, end, end))[0]
     assert f.data_quality == (4 * 4 - 1) / 16  # Monday 29 June unknown from 11:00
     assert f.probability[0, 9] == 0.75 and f.weeks[0, 9] == 4
     assert f.probability[0, 10] == 0.25 and f.weeks[0, 10] == 4

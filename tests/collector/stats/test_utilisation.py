@@ -9,7 +9,7 @@ from tests.collector.stats._hubs import FREE, OCC, TZ, UNK, change, local, make_
 
 
 def run(hub, changes, start, end, bucket="day"):
-    return utilisation(hub, History.from_changes(changes, start.timestamp(), end.timestamp()), bucket)
+    return utilisation(hub, History.from_changes(changes, start.timestamp(), end.timestamp(), end.timestamp()), bucket)
 
 
 def test_occupied_0900_to_1030_on_a_0800_1700_day_is_16_7_percent():
