@@ -3,49 +3,16 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Literal
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel, Field
 
-from collector.api.deps import get_hub, get_store
+from collector.api.access import MANAGER
+from collector.api.models import AgentOut, AgentsReport
+from collector.api.params import get_hub, get_store
 from collector.store.base import Store
 from hubsense.config import Hub
 
-router = APIRouter()
-
-AgentState = Literal["online", "offline", "stale", "no_data"]
-
-
-class AgentOut(BaseModel):
-    agent: str = Field(description="Agent id (one Raspberry Pi).")
-    name: str = Field(description="Where the Pi is mounted (from the hub config).")
-    status: AgentState = Field(
-        description="'online'; 'offline' (clean exit or Last Will); 'stale' (heartbeats overdue); "
-        "'no_data' (never heard from since the collector started)."
-    )
-    online: bool = Field(description="Whether the agent is alive (status 'online').")
-    last_seen: datetime | None = Field(description="Newest message of any kind from the agent (UTC, collector clock).")
-    last_heartbeat: datetime | None = Field(description="Newest heartbeat (UTC, collector clock).")
-    last_seen_age_s: float | None = Field(description="Seconds since last_seen, at response time.")
-    heartbeat_interval_s: float = Field(description="Heartbeat interval the agent announced.")
-    clock_offset_s: float | None = Field(description="Agent clock minus collector clock, seconds.")
-    clock_skewed: bool = Field(False, description="The agent's clock is off by more than the bound "
-                               "(docs/reliability.md): its events are placed by receive time.")
-    queue_depth: int | None = Field(description="Events waiting in the agent's store-and-forward queue "
-                                    "(newest stored health record).")
-    dropped: int | None = Field(description="Events the agent dropped because its queue was full.")
-    zones: list[str] = Field(description="Zones this agent's sensors watch.")
-    sensors: dict[str, str | None] = Field(description="Last known state of each sensor, by sensor id.")
-    stuck_sensors: list[str] = Field(description="Sensors flagged as stuck (no change for too long while open, "
-                                     "or motion for longer than believable).")
-
-
-class AgentsReport(BaseModel):
-    hub: str = Field(description="Hub id.")
-    generated_at: datetime = Field(description="Response time (UTC).")
-    agents: list[AgentOut] = Field(description="One entry per agent in the hub config.")
-
+router = APIRouter(dependencies=[MANAGER])
 
 @router.get("/api/hubs/{hub}/agents", response_model=AgentsReport,
             summary="Health of every sensor agent of a hub: online, last heartbeat, stuck sensors")

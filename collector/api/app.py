@@ -7,15 +7,16 @@ from fastapi import Depends, FastAPI
 
 from collector.api import agents as agent_routes
 from collector.api import bookings as booking_routes
+from collector.api import health as health_routes
 from collector.api import live as live_routes
 from collector.api import stats as stats_routes
 from collector.api.metrics import install_metrics
+from collector.api.pages import mount_dashboard
 from collector.api.security import guard, install_security
 from collector.handler import IngestCounters
 from collector.live import LiveState
 from collector.settings import Settings
 from collector.store.base import Store
-from dashboard import mount_dashboard
 from hubsense.config import Hub, load_hubs
 
 
@@ -35,7 +36,7 @@ def create_app(
         version="0.1.0",
         description="Live zone availability and utilisation statistics for coworking hubs. "
         "Only PIR motion and door states are collected: no images, no identities.",
-        dependencies=[Depends(guard)],  # role per route: collector/api/security.py
+        dependencies=[Depends(guard)],  # checks the audience each route declares: collector/api/access.py
     )
     app.state.settings = settings
     app.state.store = store
@@ -45,6 +46,7 @@ def create_app(
     app.state.ingest = ingest
     app.state.counters = ingest.counters if ingest else IngestCounters()
     app.include_router(live_routes.router, tags=["live"])
+    app.include_router(health_routes.router, tags=["live"])
     app.include_router(agent_routes.router, tags=["health"])
     booking_routes.install_bookings(app)  # raises ValueError if the bookings setting names an unknown zone
     install_metrics(app)  # /metrics, with a registry of this app's own

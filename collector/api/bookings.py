@@ -8,74 +8,20 @@ statistics API (ISO 8601 with offset, or a bare date = local midnight).
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Literal
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, Response
-from pydantic import BaseModel, Field
 
-from collector.api.deps import get_hub, get_settings, get_store
-from collector.api.stats import csv_response, period
-from collector.bookings import BookingOutcome, BookingStatus, live_bookings, room_usage
+from collector.api.access import MANAGER
+from collector.api.formats import csv_response
+from collector.api.models import BookingOut, BookingReport, LiveBookings, RoomBookings
+from collector.api.params import END, START, Format, get_hub, get_settings, get_store, period
+from collector.bookings import live_bookings, room_usage
 from collector.bookings_source import CalendarSources, CalendarUnavailable
 from collector.settings import Settings
 from collector.store.base import Store
 from hubsense.config import Hub
 
-router = APIRouter()
-
-
-class BookingOut(BaseModel):
-    """A booking as times only: event titles and organizers can name people, so they are never shown."""
-
-    zone: str = Field(description="Zone id of the booked room.")
-    room: str = Field(description="Display name of the room.")
-    start: datetime = Field(description="Booking start (UTC).")
-    end: datetime = Field(description="Booking end (UTC).")
-    status: BookingStatus = Field(
-        description="used (occupied within the grace period after the start), no_show (known free for the "
-        "whole grace period), unknown (not seen occupied, but the room's state was unknown for part of the "
-        "grace period), pending (grace period still running), upcoming (not started)."
-    )
-    no_show: bool = Field(description="True when status is no_show: the room can be released.")
-    first_occupied: datetime | None = Field(description="First time the room was occupied during the booking.")
-    used_minutes: float = Field(description="Minutes the room was occupied during the booking (so far).")
-
-    @classmethod
-    def build(cls, hub: Hub, o: BookingOutcome) -> BookingOut:
-        b = o.booking
-        return cls(zone=b.zone, room=hub.zone(b.zone).name, start=b.start, end=b.end,
-                   status=o.status, no_show=o.status is BookingStatus.NO_SHOW, first_occupied=o.first_occupied,
-                   used_minutes=round(o.used_s / 60, 2))
-
-
-class RoomBookings(BaseModel):
-    zone: str = Field(description="Zone id of the room.")
-    room: str = Field(description="Display name of the room.")
-    booked_hours: float = Field(description="Hours booked in the measured period (overlapping bookings once).")
-    used_hours: float = Field(description="Hours the room was occupied.")
-    booked_used_hours: float = Field(description="Booked hours in which the room was occupied.")
-    booked_unused_hours: float = Field(description="Booked hours in which the room was known to be free.")
-    unbooked_used_hours: float = Field(description="Hours the room was occupied without a booking.")
-    unknown_hours: float = Field(description="Hours the room's state was unknown (agent offline or stale).")
-    bookings: int = Field(description="Bookings overlapping the period.")
-    no_shows: int = Field(description="Bookings with status no_show.")
-    items: list[BookingOut] = Field(description="The bookings with their status.")
-
-
-class BookingReport(BaseModel):
-    hub: str = Field(description="Hub id.")
-    start: datetime = Field(description="Period start (UTC).")
-    end: datetime = Field(description="Period end, exclusive (UTC).")
-    measured_until: datetime = Field(description="min(end, now): nothing after now is measured.")
-    grace_minutes: float = Field(description="No-show grace period after a booking's start.")
-    rooms: list[RoomBookings] = Field(description="One entry per room with a booking calendar.")
-
-
-class LiveBookings(BaseModel):
-    hub: str = Field(description="Hub id.")
-    now: datetime = Field(description="Time of evaluation (UTC).")
-    grace_minutes: float = Field(description="No-show grace period after a booking's start.")
-    bookings: list[BookingOut] = Field(description="Bookings running now; no_show=true ones can be released.")
+router = APIRouter(dependencies=[MANAGER])
 
 
 def install_bookings(app: FastAPI) -> CalendarSources:
@@ -97,10 +43,9 @@ CSV_COLUMNS = ["zone", "room", "booked_hours", "used_hours", "booked_used_hours"
 @router.get("/api/hubs/{hub}/bookings", response_model=BookingReport,
             summary="Booked vs used hours, no-shows and unbooked use per bookable room")
 def get_bookings(
-    start: str = Query(..., description="Period start: ISO 8601 with offset, or YYYY-MM-DD (local midnight)."),
-    end: str = Query(..., description="Period end, exclusive: ISO 8601 with offset, or YYYY-MM-DD."),
+    start: str = START, end: str = END,
     zone: str | None = Query(None, description="Only this room."),
-    format: Literal["json", "csv"] = Query("json", description="json, or csv (one row per room)."),
+    format: Format = Query("json", description="json, or csv (one row per room)."),
     hub: Hub = Depends(get_hub), store: Store = Depends(get_store),
     settings: Settings = Depends(get_settings), sources: CalendarSources = Depends(get_sources),
 ) -> Response | BookingReport:

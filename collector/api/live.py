@@ -1,4 +1,4 @@
-"""Live routes: hubs, zones, the Server-Sent-Event stream, health."""
+"""Live routes for members: hubs, zones, the Server-Sent-Event stream."""
 
 from __future__ import annotations
 
@@ -7,42 +7,24 @@ import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
-import orjson
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from fastapi.responses import Response, StreamingResponse
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import StreamingResponse
 
-from collector.api.deps import get_hub, get_hubs
-from collector.api.schemas import Health, HubOut, SpoolStatus, ZoneOut, zone_payload
+from collector.api.access import LIVE
+from collector.api.formats import JSONBytes, dumps
+from collector.api.models import HubOut, ZoneOut, zone_payload
+from collector.api.params import find_hub, find_zone, get_hub, get_hubs, get_live
 from collector.live import LiveState
 from hubsense.config import Hub
 
-router = APIRouter()
+router = APIRouter(dependencies=[LIVE])
 KEEPALIVE_S = 15.0
-
-
-async def get_live(request: Request) -> LiveState:
-    return request.app.state.live
-
-
-class JSONBytes(Response):
-    media_type = "application/json"
-
-
-def dumps(payload: object) -> bytes:
-    return orjson.dumps(payload, option=orjson.OPT_UTC_Z)
 
 
 def _zones(hub: Hub, live: LiveState) -> list[dict]:
     now = datetime.now(UTC)
     views = {v.zone: v for v in live.views(hub.id, now)}
     return [zone_payload(z, views[z.id], now) for z in hub.zones]
-
-
-def _hub(request: Request, hub: str) -> Hub:
-    try:
-        return request.app.state.hubs[hub]
-    except KeyError:
-        raise HTTPException(404, f"unknown hub {hub!r}") from None
 
 
 def _zones_json(request: Request, hub: Hub) -> bytes:
@@ -69,16 +51,16 @@ async def list_hubs(hubs: dict[str, Hub] = Depends(get_hubs), live: LiveState = 
             summary="Live state of every zone of a hub")
 async def list_zones(hub: str, request: Request) -> JSONBytes:
     # Path parameter and app state read inline: this is the hottest route (see bench/api.py).
-    return JSONBytes(_zones_json(request, _hub(request, hub)))
+    return JSONBytes(_zones_json(request, find_hub(request.app.state.hubs, hub)))
 
 
 @router.get("/api/hubs/{hub}/zones/{zone}", response_model=ZoneOut, response_class=JSONBytes,
             summary="Live state of one zone")
 async def get_zone(zone: str, hub: Hub = Depends(get_hub), live: LiveState = Depends(get_live)) -> JSONBytes:
-    for out in _zones(hub, live):
-        if out["id"] == zone:
-            return JSONBytes(dumps(out))
-    raise HTTPException(404, f"unknown zone {zone!r} in hub {hub.id!r}")
+    z = find_zone(hub, zone)
+    now = datetime.now(UTC)
+    view = next(v for v in live.views(hub.id, now) if v.zone == z.id)
+    return JSONBytes(dumps(zone_payload(z, view, now)))
 
 
 @router.get(
@@ -89,8 +71,8 @@ async def get_zone(zone: str, hub: Hub = Depends(get_hub), live: LiveState = Dep
 async def stream(request: Request, hub: str | None = Query(None, description="Only this hub's zones."),
                  live: LiveState = Depends(get_live)) -> StreamingResponse:
     hubs: dict[str, Hub] = request.app.state.hubs
-    if hub is not None and hub not in hubs:
-        raise HTTPException(404, f"unknown hub {hub!r}")
+    if hub is not None:
+        find_hub(hubs, hub)  # 404 if unknown
     listener = live.broadcaster.subscribe(hub)
 
     async def events() -> AsyncIterator[bytes]:
@@ -117,16 +99,3 @@ async def stream(request: Request, hub: str | None = Query(None, description="On
 
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
     return StreamingResponse(events(), media_type="text/event-stream", headers=headers)
-
-
-@router.get("/healthz", response_model=Health, summary="Liveness and ingest counters")
-async def healthz(request: Request) -> Health:
-    ingest = request.app.state.ingest
-    counters = (ingest.counters if ingest else request.app.state.counters).snapshot()
-    connected = bool(ingest and ingest.connected.is_set())
-    status = getattr(request.app.state.store, "status", None)
-    spool = SpoolStatus(**status()) if status else None
-    healthy = (connected or ingest is None) and not (spool and (spool.high_water or not spool.store_available))
-    return Health(status="ok" if healthy else "degraded", mqtt_connected=connected,
-                  store=request.app.state.settings.store, spool=spool, **counters)
-

@@ -5,9 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI, Request, Response
 from prometheus_client import CONTENT_TYPE_PLAIN_0_0_4
 
+from collector.api.access import MANAGER
 from collector.metrics import CollectorMetrics
 
-router = APIRouter()
+router = APIRouter(dependencies=[MANAGER])
 
 
 @router.get("/metrics", summary="Prometheus metrics (text exposition format)", response_class=Response,

@@ -1,9 +1,9 @@
 """API access control and HTTP hardening (see docs/security.md).
 
-* :func:`guard` is one app-wide dependency: it decides from the matched route
-  which role a request needs (public, live view, manager) and checks the token.
-  Paths are manager-only unless listed as public or matched by :data:`LIVE_PATH`,
-  so a new route is locked by default; any ``format=csv`` export needs a manager.
+* :func:`guard` is one app-wide dependency: it reads the audience the matched route
+  declares (public, live view, manager: :mod:`collector.api.access`) and checks the token.
+  A route that declares none is manager-only, so a new route is locked by default;
+  any ``format=csv`` export needs a manager.
 * :class:`SecurityMiddleware` adds security headers to every response, limits
   request bodies (413) and turns unhandled exceptions into a bare 500.
 * :func:`install_security` wires both (and CORS, when configured) into an app.
@@ -16,10 +16,6 @@ which ``/?token=…`` sets so a kiosk needs the token in its URL only once.
 from __future__ import annotations
 
 import logging
-import re
-from datetime import UTC, date, datetime, time
-from enum import StrEnum
-from functools import lru_cache
 
 import anyio
 from fastapi import FastAPI, HTTPException, Request
@@ -27,45 +23,18 @@ from fastapi.middleware.cors import CORSMiddleware
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from collector.api.access import Access, route_access
 from collector.auth import Role, TokenStore
 from collector.settings import Settings
 
 log = logging.getLogger(__name__)
 
 
-class Access(StrEnum):
-    PUBLIC = "public"
-    LIVE = "live"
-    MANAGER = "manager"
-
-
-# /manager is a static page without data: its API calls carry the manager token (typed into the page)
-PUBLIC_PATHS = frozenset({"/healthz", "/manager"})
 KIOSK_PAGES = frozenset({"/", "/kiosk"})  # ``?token=`` here also sets the cookie
-# The member live view: dashboard page, hubs, zones (and desks), the SSE stream.  Matched on the URL path
-# (ids cannot contain '/'), so it does not depend on how routers are included.
-# The busy-times forecast is for members ("usually free at this time"), so it is live-level too
-# (its CSV export, like every CSV, needs a manager).
-LIVE_PATH = re.compile(
-    r"^/$|^/kiosk$|^/api/stream$|^/api/hubs(/[^/]+(/(zones|desks)(/[^/]+)?|/forecast)?)?$"
-)
-MANAGER_SEGMENTS = frozenset({"utilisation", "heatmap", "sessions", "agents", "export", "exports"})
 COOKIE = "hubsense_token"
 COOKIE_MAX_AGE_S = 400 * 86400
 _SET_COOKIE_KEY = "hubsense_set_cookie"
 _SCRYPT_SLOTS = anyio.CapacityLimiter(2)  # scrypt needs 16 MiB and ~50 ms: never many at once
-
-
-@lru_cache(maxsize=4096)
-def required_access(path: str, query_format: str | None) -> Access:
-    """Which role a request needs; anything not known to be public or live is manager-only."""
-    if path in PUBLIC_PATHS:
-        return Access.PUBLIC
-    if query_format == "csv" or MANAGER_SEGMENTS.intersection(path.split("/")):
-        return Access.MANAGER
-    if LIVE_PATH.match(path):
-        return Access.LIVE
-    return Access.MANAGER
 
 
 def get_token_store(app: FastAPI) -> TokenStore:
@@ -95,15 +64,13 @@ async def _verify(tokens: TokenStore, token: str) -> Role | None:
 
 
 async def guard(request: Request) -> None:
-    """App-wide dependency: authorisation by route, then query bounds."""
+    """App-wide dependency: authorisation by the audience the matched route declares."""
     settings: Settings = request.app.state.settings
-    query = request.scope.get("query_string", b"")
+    access = route_access(request.scope.get("route"))
     # any format=csv counts, even next to format=json: never let guard and route read different values
-    csv = bool(query) and "csv" in request.query_params.getlist("format")
-    access = required_access(request.scope["path"], "csv" if csv else None)
+    if request.scope.get("query_string") and "csv" in request.query_params.getlist("format"):
+        access = Access.MANAGER
     await _authorize(request, settings, access)
-    if b"bucket=" in query:
-        check_buckets(request, settings)
 
 
 async def _authorize(request: Request, settings: Settings, access: Access) -> None:
@@ -127,37 +94,6 @@ async def _authorize(request: Request, settings: Settings, access: Access) -> No
         raise HTTPException(403, "this needs a manager token")
     if from_query and request.scope["path"] in KIOSK_PAGES:
         request.state.hubsense_set_cookie = token
-
-
-# --- query bounds -------------------------------------------------------------------
-
-BUCKET_S = {"hour": 3600, "day": 86400, "week": 7 * 86400, "month": 28 * 86400}
-
-
-def _when(value: str | None) -> datetime | None:
-    """Lenient parse for the bound check only; the route itself rejects bad values."""
-    if not value:
-        return None
-    try:
-        if len(value) == 10:
-            return datetime.combine(date.fromisoformat(value), time(0), UTC)
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else None
-
-
-def check_buckets(request: Request, settings: Settings) -> None:
-    """Refuse (400) a ``bucket`` × ``start..end`` combination with more than ``max_buckets`` buckets."""
-    q = request.query_params
-    size = BUCKET_S.get(q.get("bucket", ""))
-    start, end = _when(q.get("start")), _when(q.get("end"))
-    if size is None or start is None or end is None:
-        return
-    n = (end - start).total_seconds() / size
-    if n > settings.max_buckets:
-        raise HTTPException(400, f"{int(n)} {q['bucket']} buckets > max_buckets ({settings.max_buckets}); "
-                                 f"use a larger bucket or a shorter period")
 
 
 # --- middleware ---------------------------------------------------------------------

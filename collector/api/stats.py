@@ -1,25 +1,34 @@
-"""Statistics routes for facility managers: utilisation, heatmap, forecast, sessions.
+"""Statistics routes: utilisation, heatmap and sessions for facility managers; the busy-times
+forecast for members ("usually free at this time").
 
-``start`` / ``end`` take ISO 8601 with an offset (``2026-03-01T00:00:00+01:00``,
-``...Z``) or a bare date, which means local midnight of the hub at the start of
-that date (so ``start=2026-03-01&end=2026-04-01`` is March, local time).  Naive
-date-times are refused (400): the hub's clock and the server's may differ.
-Every route also answers ``?format=csv`` (header row, ISO 8601 times).
+``start`` / ``end`` are parsed by :func:`collector.api.params.period` (ISO 8601 with offset, or a bare
+date = the hub's local midnight).  Every route also answers ``?format=csv`` (header row, ISO 8601
+times), which needs a manager token.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime
 from typing import Literal
 
-import numpy as np
-import orjson
-from fastapi import APIRouter, Depends, HTTPException, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 
-from collector.api.deps import get_hub, get_settings, get_store
-from collector.api.stats_models import ForecastReport, HeatmapReport, SessionsReport, UtilisationReport
+from collector.api.access import LIVE, MANAGER
+from collector.api.formats import csv_response, iso, json_response, null, nullable
+from collector.api.models import ForecastReport, HeatmapReport, SessionsReport, UtilisationReport
+from collector.api.params import (
+    END,
+    FORMAT,
+    START,
+    ZONE,
+    Bucket,
+    Format,
+    get_hub,
+    get_settings,
+    get_store,
+    period,
+    select_zones,
+)
 from collector.settings import Settings
 from collector.stats import doors, forecast, heatmap, sessions, utilisation
 from collector.stats.load import load_door_openings, load_history
@@ -28,84 +37,17 @@ from collector.store.base import Store
 from hubsense.config import Hub, Zone
 
 router = APIRouter()
-Format = Literal["json", "csv"]
-START = Query(..., description="Period start: ISO 8601 with offset, or YYYY-MM-DD (local midnight).")
-END = Query(..., description="Period end, exclusive: ISO 8601 with offset, or YYYY-MM-DD (local midnight).")
-ZONE = Query(None, description="Only this zone.")
-FORMAT = Query("json", description="json, or csv (header row, ISO 8601 times).")
 
 
-def parse_time(value: str, hub: Hub, name: str) -> datetime:
-    if len(value) > 19 and value[-6] == " ":  # an unencoded '+' of the offset arrives as a space
-        value = f"{value[:-6]}+{value[-5:]}"
-    try:
-        if len(value) == 10:
-            return datetime.combine(date.fromisoformat(value), time(0), hub.tz).astimezone(UTC)
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise HTTPException(400, f"{name}: {value!r} is not an ISO 8601 date or date-time") from None
-    if parsed.tzinfo is None:
-        raise HTTPException(400, f"{name}: {value!r} has no UTC offset; add one, e.g. 'Z' or '+01:00'")
-    return parsed.astimezone(UTC)
-
-
-def period(hub: Hub, start: str, end: str, settings: Settings) -> tuple[datetime, datetime]:
-    s, e = parse_time(start, hub, "start"), parse_time(end, hub, "end")
-    if e <= s:
-        raise HTTPException(400, f"end ({e.isoformat()}) must be after start ({s.isoformat()})")
-    if e - s > timedelta(days=settings.max_range_days):
-        raise HTTPException(400, f"period longer than max_range_days ({settings.max_range_days} days)")
-    return s, e
-
-
-def select_zones(hub: Hub, zone: str | None) -> list[Zone]:
-    if zone is None:
-        return list(hub.zones)
-    try:
-        return [hub.zone(zone)]
-    except KeyError:
-        raise HTTPException(404, f"unknown zone {zone!r} in hub {hub.id!r}") from None
-
-
-def json_response(body: dict) -> Response:
-    return Response(orjson.dumps(body, option=orjson.OPT_SERIALIZE_NUMPY), media_type="application/json")
-
-
-def csv_response(rows: list[dict], columns: list[str], name: str) -> Response:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow(["" if row[c] is None else _cell(row[c]) for c in columns])
-    headers = {"Content-Disposition": f'attachment; filename="{name}.csv"'}
-    return Response(out.getvalue(), media_type="text/csv; charset=utf-8", headers=headers)
-
-
-def _cell(value: object) -> object:
-    return value.isoformat() if isinstance(value, datetime) else value
-
-
-def nullable(values: np.ndarray) -> list:
-    """Floats with NaN as None (JSON null)."""
-    values = np.asarray(values, dtype=np.float64)
-    if not np.isnan(values).any():
-        return values.tolist()
-    return np.where(np.isnan(values), None, values.astype(object)).tolist()
-
-
-def iso(t: np.ndarray) -> list[str]:
-    return [from_epoch(x).isoformat() for x in t.tolist()]
-
-
-@router.get("/api/hubs/{hub}/utilisation", response_model=UtilisationReport,
+@router.get("/api/hubs/{hub}/utilisation", response_model=UtilisationReport, dependencies=[MANAGER],
             summary="Time-weighted utilisation per zone and for the hub, in local calendar buckets")
 def get_utilisation(
     start: str = START, end: str = END,
-    bucket: Literal["hour", "day", "week", "month"] = Query("day", description="Bucket size (local calendar)."),
+    bucket: Bucket = Query("day", description="Bucket size (local calendar)."),
     zone: str | None = ZONE, format: Format = FORMAT,
     hub: Hub = Depends(get_hub), store: Store = Depends(get_store), settings: Settings = Depends(get_settings),
 ) -> Response:
-    s, e = period(hub, start, end, settings)
+    s, e = period(hub, start, end, settings, bucket)
     zones = select_zones(hub, zone)
     now = datetime.now(UTC)
     report = utilisation.utilisation(hub, load_history(store, hub, s, e, now, zone), bucket, zones)
@@ -144,7 +86,7 @@ def _utilisation_rows(hub: Hub, report: utilisation.Utilisation) -> list[dict]:
     return rows
 
 
-@router.get("/api/hubs/{hub}/heatmap", response_model=HeatmapReport,
+@router.get("/api/hubs/{hub}/heatmap", response_model=HeatmapReport, dependencies=[MANAGER],
             summary="Hour-of-week occupancy heatmap per zone (open hours, local time, Monday first)")
 def get_heatmap(
     start: str = START, end: str = END, zone: str | None = ZONE, format: Format = FORMAT,
@@ -154,8 +96,8 @@ def get_heatmap(
     now = datetime.now(UTC)
     maps = heatmap.heatmap(hub, load_history(store, hub, s, e, now, zone), select_zones(hub, zone))
     if format == "csv":
-        rows = [{"zone": m.zone.id, "weekday": d, "hour": h, "share": _null(m.share[d, h]),
-                 "data_quality": _null(m.data_quality[d, h]), "open_s": float(m.open_s[d, h]),
+        rows = [{"zone": m.zone.id, "weekday": d, "hour": h, "share": null(m.share[d, h]),
+                 "data_quality": null(m.data_quality[d, h]), "open_s": float(m.open_s[d, h]),
                  "known_s": float(m.known_s[d, h]), "occupied_s": float(m.occupied_s[d, h])}
                 for m in maps for d in range(7) for h in range(24)]
         columns = ["zone", "weekday", "hour", "share", "data_quality", "open_s", "known_s", "occupied_s"]
@@ -168,11 +110,7 @@ def get_heatmap(
                           "hours": "open", "zones": zones})
 
 
-def _null(value: float) -> float | None:
-    return None if np.isnan(value) else float(value)
-
-
-@router.get("/api/hubs/{hub}/forecast", response_model=ForecastReport,
+@router.get("/api/hubs/{hub}/forecast", response_model=ForecastReport, dependencies=[LIVE],
             summary="Busy-times forecast: occupancy probability per zone and local hour of the week")
 def get_forecast(
     zone: str | None = ZONE,
@@ -184,13 +122,13 @@ def get_forecast(
     start, _ = forecast.window(now.timestamp(), weeks)
     history = load_history(store, hub, from_epoch(start), now, now, zone)
     forecasts = forecast.forecast(hub, history, zones)
-    rows = [{"zone": f.zone.id, "weekday": d, "hour": h, "probability": _null(f.probability[d, h]),
+    rows = [{"zone": f.zone.id, "weekday": d, "hour": h, "probability": null(f.probability[d, h]),
              "weeks": int(f.weeks[d, h]), "label": forecast.label(f.probability[d, h], int(f.weeks[d, h]))}
             for f in forecasts for d in range(7) for h in range(24)]
     if format == "csv":
         return csv_response(rows, ["zone", "weekday", "hour", "probability", "weeks", "label"],
                             f"{hub.id}-forecast")
-    quality = {f.zone.id: _null(f.data_quality) for f in forecasts}
+    quality = {f.zone.id: null(f.data_quality) for f in forecasts}
     by_zone = [{"zone": z.id, "data_quality": quality[z.id],
                 "cells": [{k: v for k, v in r.items() if k != "zone"} for r in rows if r["zone"] == z.id]}
                for z in zones]
@@ -198,7 +136,7 @@ def get_forecast(
                           "window_start": from_epoch(start).isoformat(), "weeks": weeks, "zones": by_zone})
 
 
-@router.get("/api/hubs/{hub}/sessions", response_model=SessionsReport,
+@router.get("/api/hubs/{hub}/sessions", response_model=SessionsReport, dependencies=[MANAGER],
             summary="Daily peak concurrency, occupied sessions and door traffic")
 def get_sessions(
     start: str = START, end: str = END, zone: str | None = ZONE, format: Format = FORMAT,

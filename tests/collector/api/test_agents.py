@@ -8,7 +8,8 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from collector.api.agents import AgentsReport, router
+from collector.api.agents import router
+from collector.api.models import AgentsReport
 from collector.live import LiveState
 from collector.model import AgentHealth
 from collector.store.sqlite import SqliteStore

@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from collector.api.app import create_app
-from collector.api.schemas import ZoneOut
+from collector.api.models import ZoneOut
 from collector.handler import MessageHandler, Outcome
 from collector.live import LiveState
 from collector.settings import Settings

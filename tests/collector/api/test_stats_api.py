@@ -10,7 +10,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from collector.api import stats_models
+from collector.api import models
 from collector.api.stats import router
 from collector.model import ReceivedEvent
 from collector.settings import Settings
@@ -52,7 +52,7 @@ def rows_of(text: str) -> list[dict]:
 def test_utilisation_json_by_day_with_date_only_bounds(client):
     r = client.get("/api/hubs/h/utilisation", params={"start": "2026-06-02", "end": "2026-06-04", "bucket": "day"})
     assert r.status_code == 200, r.text
-    report = stats_models.UtilisationReport.model_validate(r.json())
+    report = models.UtilisationReport.model_validate(r.json())
     assert report.start == local(*DAY)  # date-only = local midnight
     by = {(row.zone, row.start): row for row in report.rows}
     z = by[("z", local(*DAY))]
@@ -103,7 +103,7 @@ def test_unknown_hub_is_404(client):
 
 def test_heatmap_json_and_csv(client):
     params = {"start": "2026-06-01", "end": "2026-06-08"}
-    report = stats_models.HeatmapReport.model_validate(client.get("/api/hubs/h/heatmap", params=params).json())
+    report = models.HeatmapReport.model_validate(client.get("/api/hubs/h/heatmap", params=params).json())
     z = next(m for m in report.zones if m.zone == "z")
     assert z.share[1][9] == 1.0 and z.share[1][10] == 0.5 and z.share[1][8] == 0.0
     assert z.share[1][7] is None and z.share[0][9] is None  # closed hour; Monday before the first change
@@ -116,7 +116,7 @@ def test_forecast_from_recent_weeks(client, store):
     now = datetime.now(UTC)
     store.add_changes([change(OCC, now - timedelta(days=29)), change(FREE, now - timedelta(days=29), "r0")])
     r = client.get("/api/hubs/h/forecast", params={"weeks": 4})
-    report = stats_models.ForecastReport.model_validate(r.json())
+    report = models.ForecastReport.model_validate(r.json())
     assert report.weeks == 4 and [f.zone for f in report.zones] == ["z", "d", "r0"]
     z = next(f for f in report.zones if f.zone == "z")
     r0 = next(f for f in report.zones if f.zone == "r0")
@@ -135,7 +135,7 @@ def test_sessions_peaks_and_doors(client, store):
                             local(*DAY, 9, m)) for m in (25, 40)]
     store.add_events(events)
     params = {"start": "2026-06-02", "end": "2026-06-03"}
-    report = stats_models.SessionsReport.model_validate(client.get("/api/hubs/h/sessions", params=params).json())
+    report = models.SessionsReport.model_validate(client.get("/api/hubs/h/sessions", params=params).json())
     assert [(p.date, p.peak_zones, p.peak_desks) for p in report.peaks] == [("2026-06-02", 2, 1)]
     z = next(s for s in report.sessions if s.zone == "z" and s.desk is None)
     assert (z.count, z.median_s) == (1, 5400)
@@ -165,7 +165,7 @@ def test_time_after_now_is_null_in_every_report(client, store):
     store.add_changes([change(OCC, datetime(today.year, today.month, today.day, tzinfo=hub.tz) - timedelta(days=1))])
     start, end = (today - timedelta(days=1)).isoformat(), (today + timedelta(days=2)).isoformat()
     r = client.get("/api/hubs/h/utilisation", params={"start": start, "end": end, "zone": "z"})
-    report = stats_models.UtilisationReport.model_validate(r.json())
+    report = models.UtilisationReport.model_validate(r.json())
     assert report.measured_until <= datetime.now(UTC)
     tomorrow = [row for row in report.rows if row.local_start.date() == today + timedelta(days=1)]
     assert tomorrow and all(row.open_s == 0 and row.utilisation is None and row.data_quality is None

@@ -1,0 +1,23 @@
+"""``GET /healthz``: liveness, broker connection, ingest counters and the spool, for anyone."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+
+from collector.api.access import PUBLIC
+from collector.api.models import Health, SpoolStatus
+
+router = APIRouter(dependencies=[PUBLIC])
+
+
+@router.get("/healthz", response_model=Health, summary="Liveness and ingest counters")
+async def healthz(request: Request) -> Health:
+    ingest = request.app.state.ingest
+    counters = (ingest.counters if ingest else request.app.state.counters).snapshot()
+    connected = bool(ingest and ingest.connected.is_set())
+    status = getattr(request.app.state.store, "status", None)
+    spool = SpoolStatus(**status()) if status else None
+    healthy = (connected or ingest is None) and not (spool and (spool.high_water or not spool.store_available))
+    return Health(status="ok" if healthy else "degraded", mqtt_connected=connected,
+                  store=request.app.state.settings.store, spool=spool, **counters)
+

@@ -1,0 +1,314 @@
+"""Response models of the API, in one place; every field is documented in the OpenAPI schema.
+
+The hot live routes and the statistics routes build plain rows (dicts) and serialise them with
+orjson (:mod:`collector.api.formats`); the models here document their shape and tests validate
+responses against them.  The health and booking routes return the models themselves.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from collector.bookings import BookingOutcome, BookingStatus
+from collector.model import OccupancyState, ZoneView
+from hubsense.config import Hub, Zone, ZoneKind
+
+# --- live: hubs, zones, health ------------------------------------------------------------
+
+class DeskOut(BaseModel):
+    id: str = Field(description="Desk id.")
+    name: str = Field(description="Display name of the desk.")
+    state: OccupancyState = Field(description="free, occupied or unknown.")
+    since: datetime | None = Field(description="When the desk entered this state (UTC).")
+
+
+class ZoneOut(BaseModel):
+    hub: str = Field(description="Hub id.")
+    id: str = Field(description="Zone id.")
+    name: str = Field(description="Display name of the zone.")
+    kind: ZoneKind = Field(description="open, room or desk_area.")
+    capacity: int = Field(description="Number of people the zone is laid out for.")
+    bookable: bool = Field(description="Whether the zone is booked and billed per hour.")
+    state: OccupancyState = Field(
+        description="free, occupied, or unknown when the zone's agent is offline or stale "
+        "(never reported as free without evidence)."
+    )
+    since: datetime | None = Field(description="When the zone entered its current state (UTC).")
+    last_confirmed: datetime | None = Field(
+        description="Last time the zone's sensors were known to be alive and reporting (UTC)."
+    )
+    last_confirmed_age_s: float | None = Field(description="Seconds since last_confirmed, at response time.")
+    reason: str = Field(description="Why the zone is in this state, e.g. 'motion', 'timeout', 'agent_offline'.")
+    free_desks: int | None = Field(description="Free desks (desk areas only; null elsewhere).")
+    desks: list[DeskOut] = Field(description="Desks of a desk area with their states (empty elsewhere).")
+    stuck_sensors: list[str] = Field(description="Sensors flagged as stuck (no change for too long while open).")
+
+
+def zone_payload(zone: Zone, view: ZoneView, now: datetime) -> dict:
+    """A :class:`ZoneOut` as a plain dict, built without validation: the live endpoints are hot
+    and serialise with orjson (tests check the payload validates against ZoneOut)."""
+    age = (now - view.last_confirmed).total_seconds() if view.last_confirmed else None
+    return {
+        "hub": view.hub, "id": zone.id, "name": zone.name, "kind": zone.kind, "capacity": zone.capacity,
+        "bookable": zone.bookable, "state": view.state, "since": view.since,
+        "last_confirmed": view.last_confirmed, "last_confirmed_age_s": age, "reason": view.reason,
+        "free_desks": view.free_desks,
+        "desks": [{"id": d.id, "name": d.name, "state": d.state, "since": d.since} for d in view.desks],
+        "stuck_sensors": view.stuck_sensors,
+    }
+
+
+class HubOut(BaseModel):
+    id: str = Field(description="Hub id, used in URLs and MQTT topics.")
+    name: str = Field(description="Display name of the hub.")
+    address: str = Field(description="Street address.")
+    timezone: str = Field(description="IANA time zone of the hub's opening hours.")
+    zones: int = Field(description="Number of zones.")
+    free: int = Field(description="Zones free right now.")
+    occupied: int = Field(description="Zones occupied right now.")
+    unknown: int = Field(description="Zones whose state is unknown right now.")
+
+    @classmethod
+    def build(cls, hub: Hub, views: list[ZoneView]) -> HubOut:
+        counts = {s: sum(1 for v in views if v.state is s) for s in OccupancyState}
+        return cls(
+            id=hub.id, name=hub.name, address=hub.address, timezone=hub.timezone, zones=len(hub.zones),
+            free=counts[OccupancyState.FREE], occupied=counts[OccupancyState.OCCUPIED],
+            unknown=counts[OccupancyState.UNKNOWN],
+        )
+
+
+class SpoolStatus(BaseModel):
+    depth: int = Field(description="Records waiting in the on-disk spool for the store to come back.")
+    max: int = Field(description="Spool bound; past it the collector stops acknowledging messages.")
+    high_water: bool = Field(description="True once the spool is 80 % full: the alarm.")
+    store_available: bool = Field(description="Whether the last write to the store succeeded.")
+    last_error: str | None = Field(description="The last store error, if the store is unavailable.")
+
+
+class Health(BaseModel):
+    status: str = Field(description="'ok' when connected to the broker, else 'degraded'.")
+    mqtt_connected: bool = Field(description="Whether the collector is connected to the MQTT broker.")
+    store: str = Field(description="Storage backend in use.")
+    received: int = Field(description="MQTT messages received since start.")
+    accepted: int = Field(description="Messages that passed validation.")
+    stored: int = Field(description="Sensor events newly stored since start.")
+    duplicates: int = Field(description="Sensor events that were already stored (redeliveries).")
+    rejected: dict[str, int] = Field(description="Rejected messages by reason.")
+    spool: SpoolStatus | None = Field(None, description="Spool in front of InfluxDB (null for SQLite).")
+
+
+# --- sensor agents ----------------------------------------------------------------------
+
+AgentState = Literal["online", "offline", "stale", "no_data"]
+
+
+class AgentOut(BaseModel):
+    agent: str = Field(description="Agent id (one Raspberry Pi).")
+    name: str = Field(description="Where the Pi is mounted (from the hub config).")
+    status: AgentState = Field(
+        description="'online'; 'offline' (clean exit or Last Will); 'stale' (heartbeats overdue); "
+        "'no_data' (never heard from since the collector started)."
+    )
+    online: bool = Field(description="Whether the agent is alive (status 'online').")
+    last_seen: datetime | None = Field(description="Newest message of any kind from the agent (UTC, collector clock).")
+    last_heartbeat: datetime | None = Field(description="Newest heartbeat (UTC, collector clock).")
+    last_seen_age_s: float | None = Field(description="Seconds since last_seen, at response time.")
+    heartbeat_interval_s: float = Field(description="Heartbeat interval the agent announced.")
+    clock_offset_s: float | None = Field(description="Agent clock minus collector clock, seconds.")
+    clock_skewed: bool = Field(False, description="The agent's clock is off by more than the bound "
+                               "(docs/reliability.md): its events are placed by receive time.")
+    queue_depth: int | None = Field(description="Events waiting in the agent's store-and-forward queue "
+                                    "(newest stored health record).")
+    dropped: int | None = Field(description="Events the agent dropped because its queue was full.")
+    zones: list[str] = Field(description="Zones this agent's sensors watch.")
+    sensors: dict[str, str | None] = Field(description="Last known state of each sensor, by sensor id.")
+    stuck_sensors: list[str] = Field(description="Sensors flagged as stuck (no change for too long while open, "
+                                     "or motion for longer than believable).")
+
+
+class AgentsReport(BaseModel):
+    hub: str = Field(description="Hub id.")
+    generated_at: datetime = Field(description="Response time (UTC).")
+    agents: list[AgentOut] = Field(description="One entry per agent in the hub config.")
+
+
+# --- statistics -------------------------------------------------------------------------
+
+_TIMES = "UTC, ISO 8601"
+_MEASURED = ("min(end, now) (UTC, ISO 8601): nothing after now is observed, so time after it is neither "
+             "open, known nor occupied, and buckets that lie wholly after it have null figures.")
+
+
+class UtilisationRow(BaseModel):
+    start: datetime = Field(description=f"Bucket start ({_TIMES}); the query start for the first bucket.")
+    end: datetime = Field(description=f"Bucket end, exclusive ({_TIMES}); the query end for the last bucket.")
+    local_start: datetime = Field(description="Bucket start in the hub's local time, with its UTC offset.")
+    zone: str | None = Field(description="Zone id; null for the hub total (all zones pooled).")
+    kind: ZoneKind | None = Field(description="Zone kind; null for the hub total.")
+    open_s: float = Field(description="Seconds inside opening hours up to measured_until (zone-equivalent; "
+                          "summed over zones for the hub total).")
+    known_s: float = Field(description="Open seconds in which the state was known (not unknown).")
+    occupied_s: float = Field(description="Open seconds occupied; for desk areas desk-seconds in use "
+                              "divided by the number of desks.")
+    utilisation: float | None = Field(description="occupied_s / known_s, 0..1; null when nothing was known. "
+                                      "Unknown time is never counted as free.")
+    data_quality: float | None = Field(description="known_s / open_s, 0..1: share of open time with working "
+                                       "sensors; null when the bucket has no open time.")
+    desks: int | None = Field(description="Desks in a desk area (null for other zones).")
+    peak_desks_in_use: int | None = Field(description="Desk areas: most desks in use at once during open "
+                                          "hours; null elsewhere or when closed.")
+    peak_desk_share: float | None = Field(description="peak_desks_in_use / desks, 0..1.")
+
+
+class UtilisationReport(BaseModel):
+    hub: str = Field(description="Hub id.")
+    timezone: str = Field(description="IANA time zone of the buckets and opening hours.")
+    start: datetime = Field(description=f"Query start ({_TIMES}).")
+    end: datetime = Field(description=f"Query end, exclusive ({_TIMES}).")
+    measured_until: datetime = Field(description=_MEASURED)
+    bucket: str = Field(description="hour, day, week or month (local calendar boundaries).")
+    rows: list[UtilisationRow] = Field(description="One row per bucket and zone, then per bucket for the hub.")
+
+
+class HeatmapZone(BaseModel):
+    zone: str = Field(description="Zone id.")
+    share: list[list[float | None]] = Field(
+        description="7 x 24 (Monday first, local hours): occupied share of known open time; null when the "
+        "hour was never open in the period or nothing was known."
+    )
+    data_quality: list[list[float | None]] = Field(description="7 x 24: known share of open time; null if never open.")
+    open_hours: list[list[float]] = Field(description="7 x 24: open hours that fell into each cell.")
+
+
+class HeatmapReport(BaseModel):
+    hub: str = Field(description="Hub id.")
+    timezone: str = Field(description="IANA time zone of the hour-of-week cells.")
+    start: datetime = Field(description=f"Query start ({_TIMES}).")
+    end: datetime = Field(description=f"Query end, exclusive ({_TIMES}).")
+    measured_until: datetime = Field(description=_MEASURED)
+    hours: str = Field(description="Which hours count: always 'open' (opening hours only).")
+    zones: list[HeatmapZone] = Field(description="One heatmap per zone.")
+
+
+class ForecastCell(BaseModel):
+    weekday: int = Field(description="0 = Monday … 6 = Sunday (local).")
+    hour: int = Field(description="Local hour of day, 0..23.")
+    probability: float | None = Field(description="Share of known open time the zone was occupied in this "
+                                      "hour over the window; null without evidence.")
+    weeks: int = Field(description="Weeks in the window that gave known open time in this hour.")
+    label: str = Field(description="'usually free' (< 25 %), 'often busy' (< 60 %), 'usually busy', or 'no data'.")
+
+
+class ForecastZone(BaseModel):
+    zone: str = Field(description="Zone id.")
+    data_quality: float | None = Field(description="Known share of the window's open time, 0..1; null if the "
+                                       "hub was never open in the window.")
+    cells: list[ForecastCell] = Field(description="168 cells, Monday 00 first.")
+
+
+class ForecastReport(BaseModel):
+    hub: str = Field(description="Hub id.")
+    timezone: str = Field(description="IANA time zone of the cells.")
+    generated_at: datetime = Field(description=f"When the forecast was made ({_TIMES}).")
+    window_start: datetime = Field(description=f"Start of the history used ({_TIMES}).")
+    weeks: int = Field(description="Weeks of history used (the window is weeks x 7 days before generated_at).")
+    zones: list[ForecastZone] = Field(description="One forecast per zone.")
+
+
+class DailyPeak(BaseModel):
+    start: datetime = Field(description=f"Local day start ({_TIMES}), clipped to the query.")
+    end: datetime = Field(description=f"Local day end ({_TIMES}), clipped to the query.")
+    date: str = Field(description="Local date, YYYY-MM-DD.")
+    peak_zones: int | None = Field(description="Most zones (other than desk areas) occupied at once during "
+                                   "open hours; null when closed all day or the selection has no such zones.")
+    peak_desks: int | None = Field(description="Most desks in use at once during open hours; null when closed "
+                                   "or when the selection has no desks.")
+
+
+class SessionRow(BaseModel):
+    zone: str = Field(description="Zone id.")
+    desk: str | None = Field(description="Desk id, or null for the zone itself.")
+    count: int = Field(description="Occupied sessions overlapping the period.")
+    median_s: float | None = Field(description="Median session duration in seconds (clipped to the period).")
+    p90_s: float | None = Field(description="90th-percentile session duration in seconds.")
+    data_quality: float | None = Field(description="Known share of the period's open time for this zone or desk, "
+                                       "0..1; null if never open.")
+
+
+class DoorRow(BaseModel):
+    zone: str = Field(description="Zone id of a room with a door sensor.")
+    openings: int = Field(description="Door openings in the period (agent clock).")
+    openings_open_hours: int = Field(description="Openings inside opening hours.")
+    per_open_hour: float | None = Field(description="openings_open_hours per open hour; null if never open.")
+    by_hour_of_day: list[int] = Field(description="24 counts of openings by local hour of day.")
+
+
+class SessionsReport(BaseModel):
+    hub: str = Field(description="Hub id.")
+    timezone: str = Field(description="IANA time zone of the days.")
+    start: datetime = Field(description=f"Query start ({_TIMES}).")
+    end: datetime = Field(description=f"Query end, exclusive ({_TIMES}).")
+    measured_until: datetime = Field(description=_MEASURED)
+    peaks: list[DailyPeak] = Field(description="Peak concurrent occupancy per local day.")
+    sessions: list[SessionRow] = Field(description="Occupied sessions per zone and per desk.")
+    doors: list[DoorRow] = Field(description="Door traffic per room with a door sensor.")
+
+
+# --- bookings ---------------------------------------------------------------------------
+
+class BookingOut(BaseModel):
+    """A booking as times only: event titles and organizers can name people, so they are never shown."""
+
+    zone: str = Field(description="Zone id of the booked room.")
+    room: str = Field(description="Display name of the room.")
+    start: datetime = Field(description="Booking start (UTC).")
+    end: datetime = Field(description="Booking end (UTC).")
+    status: BookingStatus = Field(
+        description="used (occupied within the grace period after the start), no_show (known free for the "
+        "whole grace period), unknown (not seen occupied, but the room's state was unknown for part of the "
+        "grace period), pending (grace period still running), upcoming (not started)."
+    )
+    no_show: bool = Field(description="True when status is no_show: the room can be released.")
+    first_occupied: datetime | None = Field(description="First time the room was occupied during the booking.")
+    used_minutes: float = Field(description="Minutes the room was occupied during the booking (so far).")
+
+    @classmethod
+    def build(cls, hub: Hub, o: BookingOutcome) -> BookingOut:
+        b = o.booking
+        return cls(zone=b.zone, room=hub.zone(b.zone).name, start=b.start, end=b.end,
+                   status=o.status, no_show=o.status is BookingStatus.NO_SHOW, first_occupied=o.first_occupied,
+                   used_minutes=round(o.used_s / 60, 2))
+
+
+class RoomBookings(BaseModel):
+    zone: str = Field(description="Zone id of the room.")
+    room: str = Field(description="Display name of the room.")
+    booked_hours: float = Field(description="Hours booked in the measured period (overlapping bookings once).")
+    used_hours: float = Field(description="Hours the room was occupied.")
+    booked_used_hours: float = Field(description="Booked hours in which the room was occupied.")
+    booked_unused_hours: float = Field(description="Booked hours in which the room was known to be free.")
+    unbooked_used_hours: float = Field(description="Hours the room was occupied without a booking.")
+    unknown_hours: float = Field(description="Hours the room's state was unknown (agent offline or stale).")
+    bookings: int = Field(description="Bookings overlapping the period.")
+    no_shows: int = Field(description="Bookings with status no_show.")
+    items: list[BookingOut] = Field(description="The bookings with their status.")
+
+
+class BookingReport(BaseModel):
+    hub: str = Field(description="Hub id.")
+    start: datetime = Field(description="Period start (UTC).")
+    end: datetime = Field(description="Period end, exclusive (UTC).")
+    measured_until: datetime = Field(description="min(end, now): nothing after now is measured.")
+    grace_minutes: float = Field(description="No-show grace period after a booking's start.")
+    rooms: list[RoomBookings] = Field(description="One entry per room with a booking calendar.")
+
+
+class LiveBookings(BaseModel):
+    hub: str = Field(description="Hub id.")
+    now: datetime = Field(description="Time of evaluation (UTC).")
+    grace_minutes: float = Field(description="No-show grace period after a booking's start.")
+    bookings: list[BookingOut] = Field(description="Bookings running now; no_show=true ones can be released.")

@@ -1,0 +1,48 @@
+"""Every route declares who may call it (collector/api/access.py); the guard denies the rest."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from collector.api.access import Access, api_routes, route_access, undeclared_routes
+from collector.api.app import create_app
+from collector.settings import Settings
+from collector.store.sqlite import SqliteStore
+
+EXPECTED = {
+    "/healthz": Access.PUBLIC, "/manager": Access.PUBLIC,
+    "/": Access.LIVE, "/kiosk": Access.LIVE, "/api/hubs": Access.LIVE, "/api/hubs/{hub}/zones": Access.LIVE,
+    "/api/hubs/{hub}/zones/{zone}": Access.LIVE, "/api/stream": Access.LIVE, "/api/hubs/{hub}/forecast": Access.LIVE,
+}
+
+
+@pytest.fixture
+def app(tmp_path: Path):
+    settings = Settings(tokens_path=tmp_path / "tokens.json", sqlite_path=tmp_path / "db.sqlite3", production=True)
+    store = SqliteStore(settings.sqlite_path)
+    yield create_app(settings, store)
+    store.close()
+
+
+def test_every_route_of_the_app_declares_one_audience(app) -> None:
+    assert len(api_routes(app.routes)) > 10
+    assert undeclared_routes(app.routes) == []
+
+
+def test_the_declared_audiences_are_the_documented_ones(app) -> None:
+    """README's API table: public health and manager page, the member live view, manager for the rest."""
+    access = {r.path: route_access(r) for r in api_routes(app.routes)}
+    assert {p: a for p, a in access.items() if a is not Access.MANAGER} == EXPECTED
+    assert {"/api/hubs/{hub}/utilisation", "/api/hubs/{hub}/agents", "/metrics",
+            "/api/hubs/{hub}/bookings"} <= {p for p, a in access.items() if a is Access.MANAGER}
+
+
+def test_a_route_without_an_audience_is_found_and_denied(app) -> None:
+    app.add_api_route("/api/hubs/{hub}/new-report", lambda hub: {"hub": hub})
+    assert undeclared_routes(app.routes) == ["GET /api/hubs/{hub}/new-report"]
+    client = TestClient(app)
+    assert client.get("/api/hubs/stockholm/zones").status_code == 200  # live view: public by default
+    assert client.get("/api/hubs/stockholm/new-report").status_code == 401  # undeclared: manager-only
