@@ -24,7 +24,7 @@ COMMAND_MODULES: list[tuple[str, tuple[str, ...]]] = [
     ("collector.simulate", ("simulate",)),
     ("hubsense.provision", ("provision",)),
     ("collector.auth", ("token",)),
-    ("collector.bookings_cli", ("bookings",)),
+    ("collector.bookings.cli", ("bookings",)),
 ]
 
 

@@ -1,6 +1,6 @@
 """Booking routes: booked vs used hours per bookable room, no-shows, and live release flags.
 
-Calendars come from the ``bookings`` setting (see :mod:`collector.bookings_source`) and are
+Calendars come from the ``bookings`` setting (see :mod:`collector.bookings.sources`) and are
 only held in memory; occupancy from the stored zone state changes.  ``start`` / ``end`` follow the
 statistics API (ISO 8601 with offset, or a bare date = local midnight).
 """
@@ -15,8 +15,8 @@ from collector.api.access import MANAGER
 from collector.api.formats import csv_response
 from collector.api.models import BookingOut, BookingReport, LiveBookings, RoomBookings
 from collector.api.params import END, START, Format, get_hub, get_settings, get_store, period
-from collector.bookings import live_bookings, room_usage
-from collector.bookings_source import CalendarSources, CalendarUnavailable
+from collector.bookings.sources import CalendarSources, CalendarUnavailable
+from collector.bookings.usage import live_bookings, room_usage
 from collector.settings import Settings
 from collector.store.base import Store
 from hubsense.config import Hub

@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from collector.bookings import BookingOutcome, BookingStatus
+from collector.bookings.usage import BookingOutcome, BookingStatus
 from collector.model import OccupancyState, ZoneView
 from hubsense.config import Hub, Zone, ZoneKind
 

@@ -12,7 +12,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from collector.bookings_source import CalendarSources, CalendarUnavailable
+from collector.bookings.sources import CalendarSources, CalendarUnavailable
 from hubsense.config import DEFAULT_CONFIG_DIR, ConfigError, load_hubs
 
 

@@ -17,7 +17,7 @@ from urllib.parse import urlparse
 
 import httpx
 
-from collector.bookings import Booking, parse_calendar
+from collector.bookings.calendar import Booking, parse_calendar
 from hubsense.config import Hub
 
 log = logging.getLogger(__name__)
