@@ -25,8 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from collector.model import ReceivedEvent
 from collector.settings import Settings
-from collector.spool import SpooledStore
 from collector.store.influx import InfluxStore, lines_for
+from collector.store.spool import SpooledStore
 from hubsense.protocol import SensorKind, SensorState
 from hubsense.services import Influxd
 

@@ -18,7 +18,7 @@ from prometheus_client.registry import Collector
 from collector.handler import IngestCounters
 from collector.live import LiveState
 from collector.model import OccupancyState
-from collector.store.base import Store
+from collector.store.base import ReportsStatus, Store
 
 WRITE_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
@@ -36,10 +36,9 @@ class _Snapshot(Collector):
     def collect(self) -> Iterator[Metric]:
         yield from self._ingest()
         yield from self._live(datetime.now(UTC))
-        depth = getattr(self.store, "depth", None)
-        if isinstance(depth, int):
+        if isinstance(self.store, ReportsStatus):
             yield GaugeMetricFamily("hubsense_spool_depth", "Records waiting in the on-disk spool for the "
-                                    "store (InfluxDB) to come back.", value=depth)
+                                    "store (InfluxDB) to come back.", value=self.store.status()["depth"])
 
     def _ingest(self) -> Iterator[Metric]:
         snap = self.counters().snapshot()

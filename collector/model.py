@@ -20,6 +20,10 @@ class OccupancyState(StrEnum):
     UNKNOWN = "unknown"
 
 
+# Small integer codes of the states, for numpy columns (statistics, :class:`collector.store.base.ColumnReads`).
+STATE_CODE = {OccupancyState.FREE: 0, OccupancyState.OCCUPIED: 1, OccupancyState.UNKNOWN: 2}
+
+
 @dataclass(frozen=True, slots=True)
 class ReceivedEvent:
     """A validated sensor event with both clocks: the agent's and the collector's."""

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 
 from collector.api.access import PUBLIC
 from collector.api.models import Health, SpoolStatus
+from collector.store.base import ReportsStatus
 
 router = APIRouter(dependencies=[PUBLIC])
 
@@ -15,8 +16,8 @@ async def healthz(request: Request) -> Health:
     ingest = request.app.state.ingest
     counters = (ingest.counters if ingest else request.app.state.counters).snapshot()
     connected = bool(ingest and ingest.connected.is_set())
-    status = getattr(request.app.state.store, "status", None)
-    spool = SpoolStatus(**status()) if status else None
+    store = request.app.state.store
+    spool = SpoolStatus(**store.status()) if isinstance(store, ReportsStatus) else None
     healthy = (connected or ingest is None) and not (spool and (spool.high_water or not spool.store_available))
     return Health(status="ok" if healthy else "degraded", mqtt_connected=connected,
                   store=request.app.state.settings.store, spool=spool, **counters)

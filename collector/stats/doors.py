@@ -10,6 +10,7 @@ import numpy as np
 from collector.model import ReceivedEvent
 from collector.stats.localtime import HOUR, local_seconds
 from collector.stats.opening import Mask
+from collector.store.base import times_of
 from hubsense.config import Hub
 from hubsense.protocol import SensorKind, SensorState
 
@@ -24,15 +25,18 @@ class DoorTraffic:
 
 
 def door_openings(hub: Hub, events: Iterable[ReceivedEvent]) -> dict[str, np.ndarray]:
-    """Epoch seconds (agent clock) of every door opening in the period, per zone."""
-    sensor_zone = {s.id: s.zone for _, s in hub.sensors().values() if s.kind is SensorKind.DOOR}
-    times: dict[str, list[float]] = {z: [] for z in sensor_zone.values()}
-    for e in events:
-        if e.hub == hub.id and e.kind is SensorKind.DOOR and e.state is SensorState.OPEN:
-            zone = sensor_zone.get(e.sensor)
-            if zone is not None:
-                times[zone].append(e.ts.timestamp())
-    return {z: np.array(t, dtype=np.float64) for z, t in times.items()}
+    """Epoch seconds (agent clock) of every door opening among the events, per room zone, sorted."""
+    return openings_by_zone(hub, times_of(events, hub.id, SensorKind.DOOR, SensorState.OPEN))
+
+
+def openings_by_zone(hub: Hub, times: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Door sensors' opening times (by sensor id) grouped by the room zone they watch; every
+    door zone is in the result, maybe with no openings."""
+    out: dict[str, list[np.ndarray]] = {}
+    for _, sensor in hub.sensors().values():
+        if sensor.kind is SensorKind.DOOR:
+            out.setdefault(sensor.zone, []).append(times.get(sensor.id, np.zeros(0)))
+    return {zone: np.sort(np.concatenate(parts)) for zone, parts in out.items()}
 
 
 def door_traffic(hub: Hub, openings: dict[str, np.ndarray], start: float, end: float, now: float,

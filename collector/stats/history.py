@@ -17,13 +17,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from collector.model import OccupancyState, StateChange
+from collector.model import STATE_CODE, OccupancyState, StateChange
+from collector.store.base import TrackKey, columns_of
 
-FREE, OCCUPIED, UNKNOWN = 0, 1, 2
-CODES = {OccupancyState.FREE: FREE, OccupancyState.OCCUPIED: OCCUPIED, OccupancyState.UNKNOWN: UNKNOWN}
-CODE_BY_NAME = {s.value: c for s, c in CODES.items()}
+FREE, OCCUPIED, UNKNOWN = (STATE_CODE[s] for s in (OccupancyState.FREE, OccupancyState.OCCUPIED,
+                                                   OccupancyState.UNKNOWN))
 
-TrackKey = tuple[str, str | None]  # (zone, desk or None)
+__all__ = ["FREE", "OCCUPIED", "UNKNOWN", "History", "Track", "TrackKey"]
 
 
 @dataclass(frozen=True)
@@ -56,14 +56,7 @@ class History:
     @classmethod
     def from_changes(cls, changes: Sequence[StateChange], start: float, end: float, now: float) -> History:
         """Convert ``Store.changes`` output once (one pass over the Python objects)."""
-        by_key: dict[TrackKey, tuple[list[float], list[int]]] = {}
-        for c in changes:
-            ats, codes = by_key.setdefault((c.zone, c.desk), ([], []))
-            ats.append(c.at.timestamp())
-            codes.append(CODES[c.state])
-        series = {k: _sorted(np.array(a, dtype=np.float64), np.array(s, dtype=np.int8))
-                  for k, (a, s) in by_key.items()}
-        return cls(start, end, series, now)
+        return cls(start, end, columns_of(changes), now)
 
     def track(self, key: TrackKey) -> Track:
         """The track's step function on [start, end): unknown before its first change and after ``now``."""
@@ -76,8 +69,3 @@ class History:
     @property
     def size(self) -> int:
         return sum(len(a) for a, _ in self.series.values())
-
-
-def _sorted(at: np.ndarray, code: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    order = np.argsort(at, kind="stable")
-    return at[order], code[order]

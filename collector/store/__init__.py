@@ -1,4 +1,5 @@
-"""Storage backends: SQLite (default) and InfluxDB (production), behind one :class:`Store` protocol."""
+"""All storage: SQLite (default) and InfluxDB (production) behind one :class:`Store` protocol
+(``base.py``, with the optional capabilities), and the on-disk spool in front of InfluxDB (``spool.py``)."""
 
 from __future__ import annotations
 
@@ -24,8 +25,8 @@ def open_store(settings: Settings) -> Store:
             changes_retention_days=settings.changes_retention_days or None,
             health_retention_days=settings.health_retention_days or None,
         )
-    from collector.spool import SpooledStore
     from collector.store.influx import InfluxStore
+    from collector.store.spool import SpooledStore
 
     inner = InfluxStore(
         settings.influx_url,

@@ -11,8 +11,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from collector.api.app import create_app
 from collector.handler import MessageHandler, Outcome
 from collector.settings import Settings
-from collector.spool import SpooledStore
 from collector.store.influx import InfluxStore
+from collector.store.spool import SpooledStore
 from collector.store.sqlite import SqliteStore
 from hubsense.protocol import MessageKind, SensorState, topic
 from hubsense.services import Mosquitto, free_port

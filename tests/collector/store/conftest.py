@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from collector.spool import SpooledStore
 from collector.store.base import Store
 from collector.store.influx import InfluxStore
+from collector.store.spool import SpooledStore
 from collector.store.sqlite import SqliteStore
 from hubsense.services import Influxd
 

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from collector.model import AgentHealth, OccupancyState
-from collector.store.base import Store
-from hubsense.protocol import SensorState
+import numpy as np
+
+from collector.model import AgentHealth, OccupancyState, StateChange
+from collector.store.base import ColumnReads, ReportsStatus, Store, change_columns, event_times
+from collector.store.spool import SpooledStore
+from collector.store.sqlite import SqliteStore
+from hubsense.protocol import SensorKind, SensorState
 from tests.collector.store.helpers import T0, change, event, health
 
-FREE, OCC = OccupancyState.FREE, OccupancyState.OCCUPIED
+FREE, OCC, UNK = OccupancyState.FREE, OccupancyState.OCCUPIED, OccupancyState.UNKNOWN
+OPEN, CLOSED = SensorState.OPEN, SensorState.CLOSED
 
 
 def test_is_a_store(store: Store) -> None:
@@ -140,3 +145,66 @@ def test_a_new_store_answers_empty(store: Store) -> None:
     assert store.changes("hq", T0, T0 + timedelta(days=1)) == []
     assert store.latest_health("hq") == []
     assert list(store.health()) == []
+
+
+# --- the statistics' column reads (collector/store/base.py: ColumnReads, change_columns, event_times) ---
+
+def _minutes(columns) -> tuple[list[float], list[int]]:
+    at, code = columns
+    return [round((t - T0.timestamp()) / 60, 6) for t in at.tolist()], code.tolist()
+
+
+def test_change_columns_are_the_changes_of_the_asked_tracks(store: Store) -> None:
+    store.add_changes([
+        change(0, "lagerelden", OCC), change(5, "lagerelden", FREE), change(12, "lagerelden", OCC),
+        change(2, "desks", OCC, desk="d1"), change(3, "desks", FREE, desk="d1"), change(14.5, "desks", OCC, desk="d1"),
+        change(11, "desks", OCC, desk="d2"),
+        change(1, "oasen", UNK), change(30, "oasen", FREE),  # the second after end
+        change(1, "not-asked", OCC), change(12, "lagerelden", FREE, hub="other"),
+    ])
+    start, end = T0 + timedelta(minutes=10), T0 + timedelta(minutes=30)
+    tracks = [("lagerelden", None), ("desks", "d1"), ("desks", "d2"), ("desks", None), ("oasen", None)]
+    got = change_columns(store, "hq", tracks, start, end)
+    assert {k: _minutes(v) for k, v in got.items()} == {  # codes: free 0, occupied 1, unknown 2
+        ("lagerelden", None): ([5, 12], [0, 1]),  # the latest change before start, then those in range
+        ("desks", "d1"): ([3, 14.5], [0, 1]),
+        ("desks", "d2"): ([11], [1]),
+        ("oasen", None): ([1], [2]),  # ("desks", None) has no change: left out
+    }
+    assert all(at.dtype == np.float64 and code.dtype == np.int8 for at, code in got.values())
+    one_zone = change_columns(store, "hq", [("desks", "d1"), ("desks", "d2")], start, end)
+    assert {k: _minutes(v) for k, v in one_zone.items()} == {k: _minutes(got[k]) for k in one_zone}
+    assert change_columns(store, "nowhere", tracks, start, end) == {}
+
+
+def test_change_columns_keep_microseconds(store: Store) -> None:
+    at = T0 + timedelta(minutes=1, microseconds=123)
+    store.add_changes([StateChange("hq", "a", None, OCC, at)])
+    ((times, _),) = change_columns(store, "hq", [("a", None)], T0, T0 + timedelta(hours=1)).values()
+    assert abs(times[0] - at.timestamp()) < 1e-6
+
+
+def test_event_times_per_sensor_by_kind_state_and_receive_time(store: Store) -> None:
+    store.add_events([
+        event(1, sensor="door-1", state=OPEN), event(2, sensor="door-1", state=CLOSED),
+        event(5, sensor="door-1", state=OPEN, received_s=4),  # received before the later one
+        event(7, sensor="door-1", state=OPEN, received_s=4.5),
+        event(3, sensor="door-2", state=OPEN), event(4, sensor="pir-1"),
+        event(6, sensor="door-3", state=OPEN, received_s=60),  # received after end
+        event(1, hub="other", agent="pi-9", sensor="door-1", state=OPEN),
+    ])
+    got = event_times(store, "hq", SensorKind.DOOR, SensorState.OPEN, T0, T0 + timedelta(seconds=10))
+    assert {s: [round(t - T0.timestamp(), 6) for t in v.tolist()] for s, v in got.items()} == {
+        "door-1": [1.000123, 5.000123, 7.000123],  # agent clock, sorted
+        "door-2": [3.000123],
+    }
+    assert event_times(store, "hq", SensorKind.PIR, SensorState.MOTION, T0, T0 + timedelta(seconds=10)).keys() == {
+        "pir-1"}
+
+
+def test_capabilities_are_declared_not_probed(store: Store) -> None:
+    if isinstance(store, SqliteStore):
+        assert isinstance(store, ColumnReads) and not isinstance(store, ReportsStatus)
+    if isinstance(store, SpooledStore):
+        assert isinstance(store, ColumnReads) and isinstance(store, ReportsStatus)
+        assert set(store.status()) == {"depth", "max", "high_water", "store_available", "last_error"}

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from collector.settings import Settings
-from collector.spool import SpooledStore
 from collector.store import open_store
 from collector.store.influx import InfluxStore
+from collector.store.spool import SpooledStore
 from hubsense.services import Influxd
 from tests.collector.store.helpers import event
 

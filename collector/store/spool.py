@@ -1,6 +1,8 @@
 """A bounded on-disk spool in front of a store that may be slow or down (InfluxDB).
 
-:class:`SpooledStore` implements :class:`~collector.store.base.Store`.  A write the
+:class:`SpooledStore` implements :class:`~collector.store.base.Store` (with the
+:class:`~collector.store.base.ColumnReads` and :class:`~collector.store.base.ReportsStatus`
+capabilities).  A write the
 inner store refuses with :class:`~collector.store.base.StoreUnavailable` goes to a
 SQLite FIFO file instead, and is replayed in order, before any newer write, once the
 inner store answers again (by a background drainer thread, or on a later write).
@@ -26,9 +28,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from collector.model import AgentHealth, OccupancyState, ReceivedEvent, StateChange
 from collector.store._time import from_us, to_us
-from collector.store.base import Store, StoreUnavailable
+from collector.store.base import Columns, Store, StoreUnavailable, TrackKey, change_columns, event_times
 from hubsense.protocol import SensorKind, SensorState
 
 log = logging.getLogger(__name__)
@@ -181,7 +185,7 @@ class SpooledStore:
         return self.spool.depth
 
     def status(self) -> dict[str, object]:
-        """For health endpoints and metrics."""
+        """For health endpoints and metrics (:class:`~collector.store.base.ReportsStatus`)."""
         return {
             "depth": self.spool.depth,
             "max": self.spool.max_records,
@@ -295,6 +299,14 @@ class SpooledStore:
 
     def latest_health(self, hub: str) -> list[AgentHealth]:
         return self.inner.latest_health(hub)
+
+    def change_columns(self, hub: str, tracks: Sequence[TrackKey], start: datetime,
+                       end: datetime) -> dict[TrackKey, Columns]:
+        return change_columns(self.inner, hub, tracks, start, end)
+
+    def event_times(self, hub: str, kind: SensorKind, state: SensorState, start: datetime,
+                    end: datetime) -> dict[str, np.ndarray]:
+        return event_times(self.inner, hub, kind, state, start, end)
 
     def prune(self, now: datetime) -> dict[str, int]:
         return self.inner.prune(now)

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from collector.model import OccupancyState
-from collector.spool import SpooledStore, SpoolFull
 from collector.store.influx import InfluxStore
+from collector.store.spool import SpooledStore, SpoolFull
 from collector.store.sqlite import SqliteStore
 from hubsense.services import Influxd, free_port
 from tests.collector.store.helpers import T0, change, event, health
