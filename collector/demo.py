@@ -25,7 +25,7 @@ def run_demo(args: argparse.Namespace) -> int:
     workdir.mkdir(parents=True, exist_ok=True)
     broker = Mosquitto(workdir / "mosquitto")
     try:
-        settings = settings_from_args(args, sqlite_path=args.db or workdir / "hubsense.sqlite3")
+        settings = settings_from_args(args, sqlite_path=args.db or workdir / "hubsense.sqlite3", demo=True)
         if port_in_use(settings.http_port, settings.http_host):
             print(f"error: port {settings.http_port} is already in use; try: hubsense demo --port 8001",
                   file=sys.stderr)

@@ -78,6 +78,14 @@ class Settings(BaseSettings):
         1_000_000, ge=1, description="Spool bound (records); when full, writes fail and MQTT messages "
         "stay unacknowledged at the broker."
     )
+    default_hub: str | None = Field(
+        None, description="Hub id the dashboard shows on a device that has not chosen a hub yet (the last "
+        "choice is remembered per device); default: the first hub of the config."
+    )
+    demo: bool = Field(
+        False, description="The data comes from simulated agents ('hubsense demo'): the dashboard says so on "
+        "every view, and /api/hubs marks each hub as simulated."
+    )
     http_host: str = Field("127.0.0.1", description="Address the API and dashboard listen on.")
     http_port: int = Field(8000, ge=1, le=65535, description="Port of the API and dashboard.")
     stale_after_factor: float = Field(

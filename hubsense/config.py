@@ -36,6 +36,12 @@ class ZoneKind(StrEnum):
     DESK_AREA = "desk_area"  # desks with one sensor each
 
 
+class BookingUnit(StrEnum):
+    HOUR = "hour"
+    HALF_DAY = "half_day"
+    DAY = "day"
+
+
 class Weekday(StrEnum):
     MON = "mon"
     TUE = "tue"
@@ -91,7 +97,11 @@ class Zone(_Strict):
     name: str = Field(min_length=1, description="Display name (may contain å, ä, ö).")
     kind: ZoneKind = Field(description="'open', 'room' or 'desk_area'.")
     capacity: int = Field(ge=1, description="Number of people the zone is laid out for.")
-    bookable: bool = Field(False, description="Booked and billed per hour (meeting/conference/project rooms).")
+    bookable: bool = Field(False, description="Booked and billed (meeting/conference/project rooms).")
+    booked_per: list[BookingUnit] = Field(
+        default_factory=list, description="How a bookable zone is booked and billed: 'hour', 'half_day' and/or "
+        "'day' (shown on its card, e.g. 'booked per hour or day'). Bookable zones only."
+    )
     description: str = Field("", description="What the zone is for.")
     desks: list[Desk] = Field(default_factory=list, description="Desks in a desk area.")
     profile: Profile = Field(default_factory=Profile, description="Overrides of the kind's default profile.")
@@ -104,6 +114,8 @@ class Zone(_Strict):
             raise ValueError("a 'desk_area' zone needs at least one desk")
         if self.desks and len(self.desks) > self.capacity:
             raise ValueError(f"{len(self.desks)} desks exceed capacity {self.capacity}")
+        if self.booked_per and not self.bookable:
+            raise ValueError("'booked_per' needs 'bookable = true'")
         return self
 
 

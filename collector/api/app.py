@@ -17,7 +17,7 @@ from collector.handler import IngestCounters
 from collector.live import LiveState
 from collector.settings import Settings
 from collector.store.base import Store
-from hubsense.config import Hub, load_hubs
+from hubsense.config import ConfigError, Hub, load_hubs
 
 
 def create_app(
@@ -31,6 +31,8 @@ def create_app(
     is optional so the API can be served and tested over a store without MQTT."""
     hubs = hubs if hubs is not None else (live.hubs if live else load_hubs(settings.config_paths))
     live = live or LiveState(hubs, stale_factor=settings.stale_after_factor)
+    if settings.default_hub is not None and settings.default_hub not in hubs:
+        raise ConfigError([f"default_hub: unknown hub {settings.default_hub!r}; known hubs: {', '.join(hubs)}"])
     app = FastAPI(
         title="hubsense",
         version="0.1.0",

@@ -42,9 +42,13 @@ def _zones_json(request: Request, hub: Hub) -> bytes:
 
 
 @router.get("/api/hubs", response_model=list[HubOut], summary="All hubs with zone counts by state")
-async def list_hubs(hubs: dict[str, Hub] = Depends(get_hubs), live: LiveState = Depends(get_live)) -> list[HubOut]:
+async def list_hubs(request: Request, hubs: dict[str, Hub] = Depends(get_hubs),
+                    live: LiveState = Depends(get_live)) -> list[HubOut]:
     now = datetime.now(UTC)
-    return [HubOut.build(h, live.views(h.id, now)) for h in hubs.values()]
+    settings = request.app.state.settings
+    default = settings.default_hub or next(iter(hubs), None)
+    return [HubOut.build(h, live.views(h.id, now), now, default=h.id == default, simulated=settings.demo)
+            for h in hubs.values()]
 
 
 @router.get("/api/hubs/{hub}/zones", response_model=list[ZoneOut], response_class=JSONBytes,

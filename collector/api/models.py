@@ -14,7 +14,9 @@ from pydantic import BaseModel, Field
 
 from collector.bookings.usage import BookingOutcome, BookingStatus
 from collector.model import OccupancyState, ZoneView
-from hubsense.config import Hub, Zone, ZoneKind
+from collector.stats.localtime import from_epoch
+from collector.stats.opening import opening_state
+from hubsense.config import BookingUnit, Hub, Zone, ZoneKind
 
 # --- live: hubs, zones, health ------------------------------------------------------------
 
@@ -31,7 +33,9 @@ class ZoneOut(BaseModel):
     name: str = Field(description="Display name of the zone.")
     kind: ZoneKind = Field(description="open, room or desk_area.")
     capacity: int = Field(description="Number of people the zone is laid out for.")
-    bookable: bool = Field(description="Whether the zone is booked and billed per hour.")
+    bookable: bool = Field(description="Whether the zone is booked and billed.")
+    booked_per: list[BookingUnit] = Field(description="How a bookable zone is booked and billed: 'hour', "
+                                          "'half_day', 'day' (from the hub config; empty elsewhere).")
     state: OccupancyState = Field(
         description="free, occupied, or unknown when the zone's agent is offline or stale "
         "(never reported as free without evidence)."
@@ -53,7 +57,7 @@ def zone_payload(zone: Zone, view: ZoneView, now: datetime) -> dict:
     age = (now - view.last_confirmed).total_seconds() if view.last_confirmed else None
     return {
         "hub": view.hub, "id": zone.id, "name": zone.name, "kind": zone.kind, "capacity": zone.capacity,
-        "bookable": zone.bookable, "state": view.state, "since": view.since,
+        "bookable": zone.bookable, "booked_per": zone.booked_per, "state": view.state, "since": view.since,
         "last_confirmed": view.last_confirmed, "last_confirmed_age_s": age, "reason": view.reason,
         "free_desks": view.free_desks,
         "desks": [{"id": d.id, "name": d.name, "state": d.state, "since": d.since} for d in view.desks],
@@ -70,14 +74,27 @@ class HubOut(BaseModel):
     free: int = Field(description="Zones free right now.")
     occupied: int = Field(description="Zones occupied right now.")
     unknown: int = Field(description="Zones whose state is unknown right now.")
+    open_now: bool = Field(description="Whether the hub is inside its opening hours right now.")
+    opens_at: datetime | None = Field(description="When a closed hub opens next (UTC); null when open, or "
+                                      "when it does not open within 8 days.")
+    closes_at: datetime | None = Field(description="When an open hub closes (UTC); null when closed.")
+    default: bool = Field(description="The installation's default hub (setting default_hub, else the first "
+                          "hub): the dashboard shows it on a device that has not chosen a hub.")
+    simulated: bool = Field(description="The hub's data comes from simulated agents ('hubsense demo'), not "
+                            "from real sensors.")
 
     @classmethod
-    def build(cls, hub: Hub, views: list[ZoneView]) -> HubOut:
+    def build(cls, hub: Hub, views: list[ZoneView], now: datetime, default: bool = False,
+              simulated: bool = False) -> HubOut:
         counts = {s: sum(1 for v in views if v.state is s) for s in OccupancyState}
+        open_now, opens_at, closes_at = opening_state(hub, now.timestamp())
         return cls(
             id=hub.id, name=hub.name, address=hub.address, timezone=hub.timezone, zones=len(hub.zones),
             free=counts[OccupancyState.FREE], occupied=counts[OccupancyState.OCCUPIED],
-            unknown=counts[OccupancyState.UNKNOWN],
+            unknown=counts[OccupancyState.UNKNOWN], open_now=open_now,
+            opens_at=from_epoch(opens_at) if opens_at is not None else None,
+            closes_at=from_epoch(closes_at) if closes_at is not None else None,
+            default=default, simulated=simulated,
         )
 
 

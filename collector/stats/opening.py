@@ -33,6 +33,19 @@ def opening_intervals(hub: Hub, start: float, end: float) -> np.ndarray:
     return merge_intervals(arr[arr[:, 1] > arr[:, 0]])
 
 
+def opening_state(hub: Hub, now: float, horizon_days: int = 8) -> tuple[bool, float | None, float | None]:
+    """(open at ``now``, next opening if closed, closing time if open), looking ``horizon_days`` ahead;
+    None where the horizon holds no such instant (never opens, or open throughout)."""
+    end = now + horizon_days * 86400.0
+    spans = opening_intervals(hub, now, end)
+    if len(spans) == 0:
+        return False, None, None
+    first_open, first_close = float(spans[0, 0]), float(spans[0, 1])
+    if first_open <= now:
+        return True, None, first_close if first_close < end else None
+    return False, first_open, None
+
+
 def merge_intervals(spans: np.ndarray) -> np.ndarray:
     """Merge overlapping or touching [a, b) intervals (vectorised)."""
     if len(spans) == 0:

@@ -4,6 +4,7 @@ import { DICTS, LANGS } from "./i18n.js";
 export const params = new URLSearchParams(location.search);
 const LANG_KEY = "hubsense-lang";
 const TOKEN_KEY = "hubsense-token";
+const HUB_KEY = "hubsense-hub";
 
 // ---- language ---------------------------------------------------------------
 function pickLang() {
@@ -110,6 +111,18 @@ export function sinceTime(iso, timeZone) {
   return `${weekday.replace(".", "")} ${time}`;
 }
 
+/** "07:00" today, "i morgon 07:00" tomorrow, "tisdag 07:00" later (in the hub's time zone). */
+export function dayTime(iso, timeZone) {
+  const date = new Date(iso);
+  const day = (d) => new Intl.DateTimeFormat("en-CA", { timeZone, dateStyle: "short" }).format(d);
+  const time = clockTime(date, timeZone);
+  const now = new Date(serverNow());
+  if (day(date) === day(now)) return t("day_today", { t: time });
+  if (day(date) === day(new Date(now.getTime() + 86400_000))) return t("day_tomorrow", { t: time });
+  const weekday = new Intl.DateTimeFormat(locale(), { weekday: "long", timeZone }).format(date);
+  return t("day_other", { d: weekday, t: time });
+}
+
 export function ago(iso) {
   const s = Math.max(0, (serverNow() - Date.parse(iso)) / 1000);
   if (s < 10) return t("ago_now");
@@ -162,18 +175,33 @@ export function stateIcon(state, cls = "icon") {
   return svg;
 }
 
-/** The hub picker shared by the views: fills the <select>, keeps ?hub= in the URL. */
+function rememberHub(id) {
+  try { localStorage.setItem(HUB_KEY, id); } catch { /* storage off: the URL still carries it */ }
+}
+
+/** The hub to show: ?hub= in the URL, else this device's last choice, else the installation's default. */
+export function chooseHub(hubs) {
+  const byId = (id) => hubs.find((h) => h.id === id);
+  return byId(params.get("hub")) || byId(localStorage.getItem(HUB_KEY)) || hubs.find((h) => h.default) || hubs[0];
+}
+
+/** The hub picker shared by the views: fills the <select>, keeps ?hub= in the URL and remembers
+ * the choice on this device (a kiosk set up with ?hub= keeps showing that hub). */
 export async function setupHubPicker(select, onChange) {
   const hubs = await api("/api/hubs");
   select.replaceChildren(...hubs.map((h) => new Option(h.name, h.id)));
-  const wanted = params.get("hub");
-  const hub = hubs.find((h) => h.id === wanted) || hubs[0];
+  const asked = params.get("hub");
+  const hub = chooseHub(hubs);
   if (hub) select.value = hub.id;
   select.addEventListener("change", () => {
     setParam("hub", select.value);
+    rememberHub(select.value);
     onChange(hubs.find((h) => h.id === select.value));
   });
-  if (hub) setParam("hub", hub.id);
+  if (hub) {
+    setParam("hub", hub.id);
+    if (asked === hub.id) rememberHub(hub.id); // an explicit ?hub=, not the default
+  }
   return { hubs, hub };
 }
 

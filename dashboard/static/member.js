@@ -1,7 +1,7 @@
 // Member view (/) and kiosk (/kiosk, /?kiosk=1): every zone of a hub, live.
 import {
-  LiveFeed, api, ago, clockTime, el, noteServerTime, params, sinceTime, setupHubPicker, setupLangSwitch,
-  stateIcon, t, translateStatic, updateNavLinks,
+  LiveFeed, api, ago, clockTime, dayTime, el, noteServerTime, params, sinceTime, setupHubPicker,
+  setupLangSwitch, stateIcon, t, translateStatic, updateNavLinks,
 } from "./common.js";
 import { forecastStrip, loadForecast } from "./forecast.js";
 
@@ -9,9 +9,14 @@ const KIOSK = location.pathname.replace(/\/$/, "") === "/kiosk" || params.get("k
 const KIOSK_REFRESH_MS = 60_000;
 const KIOSK_RELOAD_MS = 6 * 3600_000; // pick up a new dashboard version without anyone touching the screen
 const FORECAST_REFRESH_MS = 15 * 60_000;
+const HUB_REFRESH_MS = 60_000; // opening hours: the page turns to "closed" (and back) by itself
+const OFFLINE_AFTER_MS = 10_000; // without the live feed this long, say so plainly
 
 const $ = (id) => document.getElementById(id);
-const view = { hub: null, zones: new Map(), order: [], feed: null, forecast: null, touched: new Map() };
+const view = {
+  hub: null, zones: new Map(), order: [], feed: null, forecast: null, touched: new Map(),
+  showClosed: false, lostAt: null, lastLive: null, offlineTimer: null,
+};
 
 function group(zone) {
   if (zone.kind === "desk_area") return "desks";
@@ -39,10 +44,32 @@ function deskGrid(zone) {
 
 const isDeskArea = (zone) => zone.desks.length > 0 && zone.free_desks !== null && zone.free_desks !== undefined;
 
-/** What the card shows: a desk area with a free desk is shown free. */
+/** Desks by state; a desk whose sensor is silent is unknown, never "taken". */
+function deskCounts(zone) {
+  const unknown = zone.state === "unknown" ? zone.desks.length : zone.desks.filter((d) => d.state === "unknown").length;
+  const free = zone.state === "unknown" ? 0 : zone.free_desks;
+  return { free, unknown, occupied: zone.desks.length - free - unknown, total: zone.desks.length };
+}
+
+function deskText(zone) {
+  const c = deskCounts(zone);
+  if (c.unknown === c.total) return t("desks_all_unknown", { total: c.total });
+  if (c.unknown) return t("desks_mixed", c);
+  return t("desks_free", c);
+}
+
+/** What the card shows: a desk area with a free desk is free; with none free, unknown if any desk is unknown. */
 function shownState(zone) {
   if (!isDeskArea(zone) || zone.state === "unknown") return zone.state;
-  return zone.free_desks > 0 ? "free" : "occupied";
+  const c = deskCounts(zone);
+  if (c.free > 0) return "free";
+  return c.unknown ? "unknown" : "occupied";
+}
+
+function bookingText(zone) {
+  const units = zone.booked_per ?? [];
+  if (!units.length) return t("bookable");
+  return t("booked_per", { units: units.map((u) => t(`unit_${u}`)).join(t("or")) });
 }
 
 function cardBody(zone, index) {
@@ -50,13 +77,13 @@ function cardBody(zone, index) {
   const head = el("div", { class: "card-head" },
     group(zone) === "path" ? el("span", { class: "step", "aria-hidden": "true", text: String(index + 1) }) : null,
     el("h3", { text: zone.name }),
-    el("span", { class: "meta", text: zone.bookable ? `${t("seats", { n: zone.capacity })} · ${t("bookable")}`
+    el("span", { class: "meta", text: zone.bookable ? `${t("seats", { n: zone.capacity })} · ${bookingText(zone)}`
       : t("seats", { n: zone.capacity }) }));
   const parts = [head];
+  const shown = shownState(zone);
   if (isDeskArea(zone)) {
     // A desk area is "occupied" as soon as one desk is; what members need is the free count.
-    const text = zone.state === "unknown" ? t("unknown") : t("desks_free", { free: zone.free_desks, total: zone.desks.length });
-    parts.push(el("p", { class: "state desks-free" }, stateIcon(shownState(zone)), el("span", { class: "state-text", text })));
+    parts.push(el("p", { class: "state desks-free" }, stateIcon(shown), el("span", { class: "state-text", text: deskText(zone) })));
   } else {
     parts.push(el("p", { class: "state" }, stateIcon(zone.state), el("span", { class: "state-text", text: t(zone.state) })));
   }
@@ -90,10 +117,8 @@ function renderSummary() {
   const free = zones.filter((z) => z.state === "free").length;
   const unknown = zones.filter((z) => z.state === "unknown").length;
   const parts = [t("zones_free", { free, total: zones.length })];
-  for (const z of view.zones.values()) {
-    if (z.kind === "desk_area") parts.push(t("desks_free", { free: z.free_desks ?? 0, total: z.desks.length }));
-  }
   if (unknown) parts.push(t("zones_unknown", { n: unknown }));
+  for (const z of view.zones.values()) if (isDeskArea(z)) parts.push(deskText(z));
   $("summary").textContent = parts.join(" · ");
 }
 
@@ -168,14 +193,60 @@ async function refreshForecast() {
 }
 
 function showError(err) {
+  if (!err.status) return; // the server cannot be reached: the offline banner says so (setStatus)
   $("error").textContent = err.status === 401 || err.status === 403 ? t("needs_token") : t("error_load", { e: err.message });
   $("error").hidden = false;
 }
 
+// ---- connection ----------------------------------------------------------------
 function setStatus(state) {
   const status = $("status");
   status.dataset.state = state;
   status.querySelector(".status-text").textContent = t(state === "live" ? "live" : "reconnecting");
+  if (state === "live") {
+    view.lostAt = null;
+    view.lastLive = Date.now();
+    clearTimeout(view.offlineTimer);
+  } else if (view.lostAt === null) {
+    view.lostAt = Date.now();
+    view.offlineTimer = setTimeout(renderOffline, OFFLINE_AFTER_MS);
+  }
+  renderOffline();
+}
+
+function renderOffline() {
+  const offline = view.lostAt !== null && Date.now() - view.lostAt >= OFFLINE_AFTER_MS - 50;
+  document.body.classList.toggle("offline", offline);
+  $("offline").hidden = !offline;
+  if (offline) {
+    const since = view.lastLive ? t("offline_since", { t: clockTime(new Date(view.lastLive), view.hub?.timezone) }) : "";
+    $("offline").textContent = [t("offline_banner"), since].filter(Boolean).join(" ");
+  }
+}
+
+// ---- hub: opening hours and demo marker -----------------------------------------------
+function renderHubState() {
+  const hub = view.hub;
+  if (!hub) return;
+  const closed = hub.open_now === false;
+  document.body.classList.toggle("closed", closed && !view.showClosed);
+  $("closed").hidden = !closed;
+  if (closed) {
+    $("closed-title").textContent = t("closed_title", { hub: hub.name });
+    $("closed-opens").textContent = hub.opens_at ? t("opens_at", { t: dayTime(hub.opens_at, hub.timezone) }) : "";
+    $("closed-show").textContent = view.showClosed ? t("closed_hide") : t("closed_show");
+    $("closed-show").setAttribute("aria-pressed", String(view.showClosed));
+  }
+  $("demo").hidden = !hub.simulated;
+}
+
+async function refreshHub() {
+  try {
+    const hubs = await api("/api/hubs");
+    const fresh = hubs.find((h) => h.id === view.hub?.id);
+    if (fresh) Object.assign(view.hub, fresh);
+  } catch { /* the connection status says it */ }
+  renderHubState();
 }
 
 function selectHub(hub) {
@@ -185,9 +256,11 @@ function selectHub(hub) {
   view.touched.clear();
   view.order = [];
   view.forecast = null;
+  view.showClosed = false;
   $("hub-name").textContent = hub.name;
   document.title = `${hub.name} · hubsense`;
   updateNavLinks();
+  renderHubState();
   view.feed = new LiveFeed(hub.id, {
     onZone: (zone) => update(zone),
     onResync: snapshot,
@@ -201,6 +274,7 @@ function rerenderAll() {
   for (const zone of view.zones.values()) renderZone(zone);
   renderSummary();
   renderMap();
+  renderHubState();
   setStatus($("status").dataset.state || "reconnecting");
 }
 
@@ -217,6 +291,7 @@ async function main() {
   }
   translateStatic();
   setupLangSwitch($("lang"), () => { rerenderAll(); updateNavLinks(); });
+  $("closed-show").addEventListener("click", () => { view.showClosed = !view.showClosed; renderHubState(); });
   setStatus("reconnecting");
   try {
     const { hub } = await setupHubPicker($("hub"), selectHub);
@@ -229,6 +304,7 @@ async function main() {
   // Relative times ("2 min ago") age on screen; forecasts move with the clock.
   setInterval(() => { for (const zone of view.zones.values()) renderZone(zone); }, 15_000);
   setInterval(() => view.hub && refreshForecast(), FORECAST_REFRESH_MS);
+  setInterval(() => view.hub && refreshHub(), HUB_REFRESH_MS);
   if (KIOSK) setTimeout(() => location.reload(), KIOSK_RELOAD_MS);
   tickClock();
   setInterval(tickClock, 1000);

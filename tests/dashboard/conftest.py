@@ -3,9 +3,12 @@ uvicorn in a thread, with history, and one headless Debian Chromium per module."
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import paho.mqtt.client as mqtt
 import pytest
@@ -14,10 +17,31 @@ from collector.model import OccupancyState, StateChange
 from collector.store.base import Store
 from dashboard.devserver import RunningCollector, add_history, collector_settings, serve_in_thread
 from dashboard.screenshots import launch
-from hubsense.config import Hub
+from hubsense.config import DEFAULT_CONFIG_DIR, WEEKDAYS, Hub
 from hubsense.protocol import AgentState, AgentStatus, MessageKind, SensorEvent, encode, topic
 
 HISTORY_DAYS = 3
+CLOSED_HUB = "skogsby"  # a hub of the test config that is closed whenever the tests run
+ALWAYS_OPEN = ('[[opening_hours]]\ndays = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]\n'
+               'open = 00:00:00\nclose = 23:59:59.999999\n\n')
+
+
+def round_the_clock_configs(directory: Path, now: datetime) -> Path:
+    """The real hub configs, open round the clock (so the live board shows whatever the time of day),
+    plus a copy of Östersund that opens only the day after tomorrow at 07:00."""
+    directory.mkdir(parents=True, exist_ok=True)
+    hours = re.compile(r"\[\[opening_hours\]\]\n(?:[^\[\n].*\n|\n)*")
+    for path in sorted(DEFAULT_CONFIG_DIR.glob("*.toml")):
+        text = path.read_text(encoding="utf-8")
+        first = hours.search(text).start()
+        (directory / path.name).write_text(text[:first] + ALWAYS_OPEN + hours.sub("", text[first:]), encoding="utf-8")
+    text = (DEFAULT_CONFIG_DIR / "ostersund.toml").read_text(encoding="utf-8")
+    day = WEEKDAYS[(now.astimezone(ZoneInfo("Europe/Stockholm")).weekday() + 2) % 7]
+    closed = f'[[opening_hours]]\ndays = ["{day.value}"]\nopen = 07:00:00\nclose = 19:00:00\n\n'
+    text = text.replace('id = "ostersund"', f'id = "{CLOSED_HUB}"', 1).replace("Hubsense Östersund", "Hubsense Skogsby")
+    first = hours.search(text).start()
+    (directory / "zz-skogsby.toml").write_text(text[:first] + closed + hours.sub("", text[first:]), encoding="utf-8")
+    return directory
 
 
 def seed_history(hubs: dict[str, Hub], store: Store, days: int, now: datetime) -> None:
@@ -38,7 +62,9 @@ def seed_history(hubs: dict[str, Hub], store: Store, days: int, now: datetime) -
 
 @pytest.fixture(scope="module")
 def server(broker, tmp_path_factory) -> Iterator[RunningCollector]:
-    settings = collector_settings(tmp_path_factory.mktemp("dashboard"), broker.port)
+    work = tmp_path_factory.mktemp("dashboard")
+    configs = round_the_clock_configs(work / "config", datetime.now(UTC))
+    settings = collector_settings(work, broker.port, config_paths=[configs], default_hub="stockholm", demo=True)
     with serve_in_thread(settings) as running:
         collector = running.collector
         if not add_history(collector, HISTORY_DAYS):

@@ -14,6 +14,7 @@ import pytest
 from playwright.sync_api import expect
 
 from hubsense.protocol import AgentState
+from tests.dashboard.conftest import CLOSED_HUB
 from tests.dashboard.proxy import CuttableProxy
 
 pytestmark = pytest.mark.browser
@@ -88,7 +89,7 @@ def test_agent_going_offline_turns_its_zones_unknown(page, server, publisher, hu
         expect(card).to_have_attribute("data-state", "unknown", timeout=LIVE_TIMEOUT_MS)
         expect(card.locator(".state-text")).to_have_text("Okänd")
         expect(card.locator(".state svg.icon-unknown")).to_have_count(1)
-    expect(page.locator("#summary")).to_contain_text("okända")
+    expect(page.locator("#summary")).to_contain_text("okänt läge")
     health = httpx.get(f"{server.url}/api/hubs/stockholm/agents").json()
     entre = next(a for a in health["agents"] if a["agent"] == "sthlm-pi-entre")
     assert entre["status"] == "offline" and entre["online"] is False
@@ -204,5 +205,136 @@ def test_kiosk_recovers_after_losing_the_connection(page, server, publisher):
         expect(status).to_have_attribute("data-state", "live", timeout=10000)
         expect(card).to_have_attribute("data-state", "occupied", timeout=LIVE_TIMEOUT_MS)
         assert page.evaluate("window.__sameDocument") is True
+    finally:
+        proxy.close()
+
+
+# ---- kiosk at every screen size, hub choice, closed hubs, lost server, demo marker -----------
+
+SIZES = {"portrait": (1080, 1920), "tablet": (768, 1024), "phone": (390, 844), "landscape": (1920, 1080)}
+OVERFLOW_JS = """() => {
+  const doc = document.documentElement;
+  const out = [];
+  for (const card of document.querySelectorAll('.card[data-zone]')) {
+    const box = card.getBoundingClientRect();
+    for (const part of card.querySelectorAll('h3, .state-text, .times span, .desk, .note')) {
+      const r = part.getBoundingClientRect();
+      if (r.width && (r.right > box.right + 0.5 || r.left < box.left - 0.5 || part.scrollWidth > part.clientWidth + 1))
+        out.push(`${card.dataset.zone}: ${part.textContent}`);
+    }
+  }
+  return {scroll: doc.scrollWidth, client: doc.clientWidth, spill: out};
+}"""
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_kiosk_fits_every_screen_without_horizontal_overflow(chromium, server, publisher, size):
+    width, height = SIZES[size]
+    context = chromium.new_context(viewport={"width": width, "height": height})
+    try:
+        page = context.new_page()
+        publisher.status("stockholm", "sthlm-pi-entre", AgentState.ONLINE)
+        publisher.event("stockholm", "sthlm-pi-entre", "lagerelden-pir", "pir", "motion")  # "Upptagen" is the widest
+        page.goto(f"{server.url}/kiosk?hub=stockholm")
+        expect(page.locator("#status")).to_have_attribute("data-state", "live")
+        expect(page.locator('.card[data-zone="lagerelden"]')).to_have_attribute("data-state", "occupied")
+        expect(page.locator(".card[data-zone]").first).to_be_visible()
+        layout = page.evaluate(OVERFLOW_JS)
+        assert layout["scroll"] <= layout["client"], f"{size}: page {layout['scroll']} px wide in {width} px"
+        assert layout["spill"] == [], f"{size}: text spills out of its card"
+        names = page.locator(".card h3").all_inner_texts()
+        assert "Lägerelden" in names and "Nationalparken" in names  # whole names, not cut
+    finally:
+        context.close()
+
+
+def test_member_view_fits_a_phone(chromium, server):
+    context = chromium.new_context(viewport={"width": 390, "height": 844})
+    try:
+        page = context.new_page()
+        page.goto(f"{server.url}/?hub=stockholm")
+        expect(page.locator(".card[data-zone]").first).to_be_visible()
+        layout = page.evaluate(OVERFLOW_JS)
+        assert layout["scroll"] <= layout["client"] and layout["spill"] == []
+    finally:
+        context.close()
+
+
+def test_hub_choice_default_then_remembered_on_the_device(chromium, server, hubs):
+    context = chromium.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        page = context.new_page()
+        page.goto(f"{server.url}/")  # the API lists Östersund first; the configured default is Stockholm
+        expect(page.locator("#hub-name")).to_have_text(hubs["stockholm"].name)
+        page.select_option("#hub", "ostersund")
+        expect(page.locator("#hub-name")).to_have_text(hubs["ostersund"].name)
+        page.goto(f"{server.url}/kiosk")  # no ?hub=: this device's last choice
+        expect(page.locator("#hub-name")).to_have_text(hubs["ostersund"].name)
+        page.goto(f"{server.url}/kiosk?hub=stockholm")  # an entrance kiosk set up with ?hub= keeps it
+        expect(page.locator("#hub-name")).to_have_text(hubs["stockholm"].name)
+        page.goto(f"{server.url}/")
+        expect(page.locator("#hub-name")).to_have_text(hubs["stockholm"].name)
+    finally:
+        context.close()
+
+
+def test_closed_hub_says_so_and_when_it_opens(page, server):
+    page.goto(f"{server.url}/kiosk?hub={CLOSED_HUB}")
+    closed = page.locator("#closed")
+    expect(closed).to_be_visible()
+    expect(closed).to_contain_text("stängt just nu")
+    expect(page.locator("#closed-opens")).to_have_text(re.compile(r"^Öppnar på \w+ 07:00\.$"))
+    expect(page.locator("#sec-path")).to_be_hidden()  # no board of free or occupied zones
+    expect(page.locator("#summary")).to_be_hidden()
+    page.goto(f"{server.url}/?hub={CLOSED_HUB}&lang=en")
+    expect(page.locator("#closed-opens")).to_have_text(re.compile(r"^Opens on \w+ at 07:00\.$"))
+    page.click("#closed-show")  # a member may still look at the last known state
+    expect(page.locator("#sec-path")).to_be_visible()
+    page.goto(f"{server.url}/?hub=stockholm")
+    expect(page.locator(".card[data-zone]").first).to_be_visible()
+    expect(page.locator("#closed")).to_be_hidden()
+
+
+def test_forecast_legend_room_billing_and_demo_marker(page, server):
+    open_member(page, server)
+    expect(page.locator("#fc-legend")).to_be_visible()
+    nodata = page.locator('#fc-legend [data-level="nodata"]')
+    expect(nodata).to_contain_text("stängt / ingen data")
+    expect(nodata.locator(".fc-bar")).to_be_visible()
+    meta = '.card[data-zone="{}"] .meta'
+    expect(page.locator(meta.format("projektrum-myran"))).to_have_text("8 platser · bokas per timme eller dag")
+    expect(page.locator(meta.format("motesrum-ekorren"))).to_have_text("6 platser · bokas per timme")
+    expect(page.locator("#demo")).to_be_visible()  # the test server runs with demo=true
+    expect(page.locator("#demo")).to_contain_text("simulerade sensorer")
+    page.goto(f"{server.url}/kiosk?hub=stockholm")
+    expect(page.locator("#demo")).to_be_visible()
+
+
+def test_unknown_desks_are_not_counted_as_taken(page, server, publisher):
+    open_member(page, server)
+    publisher.status("stockholm", "sthlm-pi-desk", AgentState.OFFLINE)
+    card = page.locator('.card[data-zone="skrivbordet"]')
+    expect(card).to_have_attribute("data-show", "unknown", timeout=LIVE_TIMEOUT_MS)
+    expect(card.locator(".state-text")).to_have_text("Skrivbordens läge är okänt (10 skrivbord)")
+    expect(page.locator("#summary")).not_to_contain_text("0 av 10 skrivbord lediga")
+    expect(page.locator("#summary")).to_contain_text("Skrivbordens läge är okänt")
+    publisher.status("stockholm", "sthlm-pi-desk", AgentState.ONLINE)
+    expect(card).to_have_attribute("data-show", "free", timeout=LIVE_TIMEOUT_MS)
+    expect(card.locator(".state-text")).to_have_text("10 av 10 skrivbord lediga")
+
+
+def test_lost_server_shows_the_no_contact_banner(page, server):
+    proxy = CuttableProxy(int(server.url.rsplit(":", 1)[1]))
+    try:
+        page.goto(f"http://127.0.0.1:{proxy.port}/kiosk?hub=stockholm")
+        expect(page.locator("#status")).to_have_attribute("data-state", "live")
+        banner = page.locator("#offline")
+        expect(banner).to_be_hidden()
+        proxy.cut()
+        expect(banner).to_be_visible(timeout=20_000)
+        expect(banner).to_contain_text("Ingen kontakt med servern")
+        proxy.restore()
+        expect(page.locator("#status")).to_have_attribute("data-state", "live", timeout=15_000)
+        expect(banner).to_be_hidden()
     finally:
         proxy.close()

@@ -93,3 +93,14 @@ def test_config_check_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
 def test_load_hub_missing_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot read"):
         load_hub(tmp_path / "missing.toml")
+
+
+def test_booked_per_only_on_bookable_zones() -> None:
+    data = _data()
+    data["zones"][0]["booked_per"] = ["hour"]
+    (err,) = _errors(data)
+    assert "'booked_per' needs 'bookable = true'" in err
+    data = _data()
+    data["zones"][7]["booked_per"] = ["fortnight"]
+    (err,) = _errors(data)
+    assert "booked_per" in err and "'hour', 'half_day' or 'day'" in err

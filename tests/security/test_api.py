@@ -157,7 +157,7 @@ def test_without_any_manager_token_statistics_are_open_only_outside_production(
 
 def test_security_headers_on_every_response(api: Api) -> None:
     responses = [api.get("/"), api.get("/api/hubs"), api.get("/api/hubs/nowhere/zones"), api.get(STATS),
-                 api.get("/static/app.js"), api.client.post("/api/hubs", content=b"x" * 70_000)]
+                 api.get("/static/member.js"), api.client.post("/api/hubs", content=b"x" * 70_000)]
     assert [r.status_code for r in responses] == [200, 200, 404, 401, 200, 413]
     for r in responses:
         assert "default-src 'self'" in r.headers["content-security-policy"]

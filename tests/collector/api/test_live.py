@@ -17,7 +17,7 @@ from collector.live import LiveState
 from collector.settings import Settings
 from collector.store.sqlite import SqliteStore
 from hubsense import protocol as p
-from hubsense.config import DEFAULT_CONFIG_DIR, Hub
+from hubsense.config import DEFAULT_CONFIG_DIR, ConfigError, Hub
 from hubsense.services import Mosquitto
 from tests.support import collector_settings, running_collector
 
@@ -97,3 +97,39 @@ def test_stream_pushes_zone_changes(broker: Mosquitto, tmp_path: Path) -> None:
             timer.cancel()
             publisher.loop_stop()
         assert received[-1]["id"] == "hinderbanan" and received[-1]["state"] == "occupied"
+
+
+@pytest.mark.parametrize(("local_time", "open_now", "opens", "closes"), [
+    ("2026-12-01T03:18", False, "2026-12-01T07:00", None),  # Tuesday night: opens at 07:00
+    ("2026-12-01T12:00", True, None, "2026-12-01T19:00"),
+    ("2026-12-04T19:30", False, "2026-12-05T10:00", None),  # Friday evening: Saturday 10:00
+    ("2026-12-05T15:00", False, "2026-12-07T07:00", None),  # Saturday at closing: Monday
+])
+def test_hubs_say_whether_they_are_open_and_when_that_changes(stockholm: Hub, local_time, open_now, opens, closes):
+    from collector.api.models import HubOut
+
+    now = datetime.fromisoformat(local_time).replace(tzinfo=stockholm.tz)
+    out = HubOut.build(stockholm, [], now)
+    local = lambda t: t.astimezone(stockholm.tz).strftime("%Y-%m-%dT%H:%M") if t else None  # noqa: E731
+    assert (out.open_now, local(out.opens_at), local(out.closes_at)) == (open_now, opens, closes)
+
+
+def test_default_hub_and_demo_marker(hubs: dict[str, Hub], tmp_path: Path) -> None:
+    hubs = {"ostersund": hubs["ostersund"], "stockholm": hubs["stockholm"]}
+    store = SqliteStore(tmp_path / "db.sqlite3")
+    plain = TestClient(create_app(Settings(sqlite_path=tmp_path / "db.sqlite3"), store, hubs=hubs))
+    assert [(h["id"], h["default"], h["simulated"]) for h in plain.get("/api/hubs").json()] == [
+        ("ostersund", True, False), ("stockholm", False, False)]  # no setting: the first hub
+    settings = Settings(sqlite_path=tmp_path / "db.sqlite3", default_hub="stockholm", demo=True)
+    configured = TestClient(create_app(settings, store, hubs=hubs))
+    assert [(h["id"], h["default"], h["simulated"]) for h in configured.get("/api/hubs").json()] == [
+        ("ostersund", False, True), ("stockholm", True, True)]
+    with pytest.raises(ConfigError, match="default_hub: unknown hub 'uppsala'"):
+        create_app(Settings(sqlite_path=tmp_path / "db.sqlite3", default_hub="uppsala"), store, hubs=hubs)
+
+
+def test_rooms_say_how_they_are_booked(client: TestClient) -> None:
+    by_id = {z["id"]: z for z in client.get("/api/hubs/stockholm/zones").json()}
+    assert by_id["motesrum-ekorren"]["booked_per"] == ["hour"]
+    assert by_id["projektrum-myran"]["booked_per"] == ["hour", "day"]
+    assert by_id["lagerelden"]["booked_per"] == []
