@@ -35,7 +35,10 @@ log = logging.getLogger(__name__)
 
 # Store errors worth waiting out: the server is down, the disk is full, the file is locked.
 _TRANSIENT = (StoreUnavailable, sqlite3.OperationalError, OSError)
-_OTHER_ERROR_RETRIES = 4  # any other error is retried this often (0.1 + 0.2 + 0.4 + 0.8 s) first
+_OTHER_ERROR_RETRIES = 4  # an error of no known kind is retried this often (0.1 + 0.2 + 0.4 + 0.8 s) first
+# A record the store can never take: isolated at once, no retries.
+_DATA_ERRORS = (OverflowError, ValueError, TypeError, sqlite3.IntegrityError, sqlite3.InterfaceError,
+                sqlite3.DataError, sqlite3.ProgrammingError)
 STORE_SUB_ID = 1  # subscription identifiers (MQTT v5) when scaling out
 LIVE_SUB_ID = 2
 _TICK = object()
@@ -50,6 +53,7 @@ class _Msg:
     mid: int
     qos: int
     store: bool = True  # False: a copy for the live engine only (scale-out, docs/reliability.md)
+    retained: bool = False  # delivered from the broker's retained store, not published just now
 
 
 class Ingest:
@@ -160,7 +164,8 @@ class Ingest:
     def _on_message(self, client, userdata, message: mqtt.MQTTMessage) -> None:
         sub_ids = getattr(message.properties, "SubscriptionIdentifier", None) or ()
         store = LIVE_SUB_ID not in sub_ids or STORE_SUB_ID in sub_ids
-        self.queue.put(_Msg(message.topic, message.payload, datetime.now(UTC), message.mid, message.qos, store))
+        self.queue.put(_Msg(message.topic, message.payload, datetime.now(UTC), message.mid, message.qos, store,
+                            message.retain))
 
     # -- lifecycle -----------------------------------------------------------
 
@@ -227,7 +232,7 @@ class Ingest:
             if m is _TICK:
                 tick = True
             else:
-                self.handler.handle(m.topic, m.payload, m.received, out, store=m.store)
+                self.handler.handle(m.topic, m.payload, m.received, out, store=m.store, retained=m.retained)
         now = datetime.now(UTC)
         if tick:
             out.changes.extend(self.live.advance(now))
@@ -260,52 +265,66 @@ class Ingest:
             log.info("retention removed %s", removed)
 
     def _store_until_done(self, out: Outcome) -> None:
-        """Store the batch, retrying while the store is unavailable (down, disk full, locked: the
+        """Store the batch: events, then changes, then health records (see :meth:`_write`)."""
+        if out.events:
+            self._write("events", out.events, _OTHER_ERROR_RETRIES)
+        if out.changes:
+            self._write("changes", out.changes, _OTHER_ERROR_RETRIES)
+        if out.health:
+            self._write("health", list(zip(out.health, out.health_retained, strict=True)), _OTHER_ERROR_RETRIES)
+
+    def _write(self, kind: str, records: list, retries: int) -> None:
+        """Write ``records``, retrying while the store is unavailable (down, disk full, locked: the
         messages stay unacknowledged meanwhile; acknowledging nothing also stops the broker sending
-        more once its in-flight window is full).  Any other error is retried a few times, then taken
-        for bad data or a bug: counted as ``store_error`` and acknowledged, so it cannot block the
-        messages behind it forever."""
+        more once its in-flight window is full).  A record the store cannot take (bad data, e.g. an
+        integer beyond 64 bits) must not take the others with it: the batch is halved until the bad
+        record is alone, and only that one is counted as ``store_error``.  An error of no known kind
+        is first retried ``retries`` times (InfluxDB, for one, answers "query engine shutdown" while
+        it stops)."""
         delay = 0.1
-        failures = 0
-        done: set[str] = set()  # parts already written: a retry resumes after them
         while True:
             try:
-                self._store(out, done)
+                self._write_once(kind, records)
                 return
             except _TRANSIENT as exc:
                 if self._stop.is_set():
                     raise
-                log.warning("store unavailable (%s); retrying the batch in %.1f s", exc, delay)
+                log.warning("store unavailable (%s); retrying %d %s in %.1f s", exc, len(records), kind, delay)
                 if self._stop.wait(delay):
                     raise
                 delay = min(delay * 2, 5.0)
             except Exception as exc:
-                failures += 1
-                if failures <= _OTHER_ERROR_RETRIES and not self._stop.is_set():
-                    # maybe transient after all (e.g. InfluxDB answering "query engine shutdown"
-                    # while it stops): try again before giving up on the batch
-                    log.warning("storing a batch failed (%r); retrying in %.1f s", exc, delay)
-                    self._stop.wait(delay)
-                    delay = min(delay * 2, 5.0)
-                    continue
-                n = len(out.events) + len(out.health) or 1
-                log.exception("storing a batch failed; %d records counted as store_error", n)
-                with self.counters.lock:
-                    self.counters.rejected["store_error"] += n
-                return
+                if isinstance(exc, _DATA_ERRORS) or retries <= 0 or self._stop.is_set():
+                    self._isolate(kind, records, exc)
+                    return
+                retries -= 1
+                log.warning("storing %d %s failed (%r); retrying in %.1f s", len(records), kind, exc, delay)
+                self._stop.wait(delay)
+                delay = min(delay * 2, 5.0)
 
-    def _store(self, out: Outcome, done: set[str]) -> None:
-        if out.events and "events" not in done:
-            new = self.store.add_events(out.events)
-            self.counters.stored += new
-            self.counters.duplicates += len(out.events) - new
-            done.add("events")
-        if out.changes and "changes" not in done:
-            self.store.add_changes(out.changes)
-            done.add("changes")
-        if out.health and "health" not in done:
-            self.store.add_health(out.health)
-            done.add("health")
+    def _isolate(self, kind: str, records: list, exc: Exception) -> None:
+        if len(records) > 1:
+            half = len(records) // 2
+            self._write(kind, records[:half], 0)
+            self._write(kind, records[half:], 0)
+            return
+        log.error("the store refused one %s record (%r); counted as store_error: %r", kind.rstrip("s"), exc,
+                  records[0])
+        if kind == "events":
+            self.counters.unstored(1)
+        elif kind == "health":
+            self.counters.unstored(1, retained=records[0][1])
+        else:
+            self.counters.unstored_change()
+
+    def _write_once(self, kind: str, records: list) -> None:
+        if kind == "events":
+            new = self.store.add_events(records)
+            self.counters.add_stored(new, len(records) - new)
+        elif kind == "changes":
+            self.store.add_changes(records)
+        else:
+            self.store.add_health([h for h, _ in records])
 
 
 def _opt(path) -> str | None:

@@ -53,6 +53,13 @@ class _Snapshot(Collector):
         for reason, n in sorted(snap["rejected"].items()):
             rejected.add_metric([reason], n)
         yield rejected
+        retained = CounterMetricFamily("hubsense_mqtt_retained_messages", "Retained messages handed over by the "
+                                       "broker at (re)subscribe, by outcome ('accepted' or a rejection reason).",
+                                       labels=["outcome"])
+        retained.add_metric(["accepted"], snap["retained"]["accepted"])
+        for reason, n in sorted(snap["retained"]["rejected"].items()):
+            retained.add_metric([reason], n)
+        yield retained
         connected = self.connected()
         if connected is not None:
             yield GaugeMetricFamily("hubsense_mqtt_connected", "1 while connected to the MQTT broker.",

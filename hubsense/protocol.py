@@ -16,6 +16,7 @@ Every payload is a JSON object with a schema version ``v``.
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -26,9 +27,11 @@ from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
+    field_validator,
 )
 
 SCHEMA_VERSION = 1
@@ -36,6 +39,11 @@ TOPIC_ROOT = "hubsense"
 MAX_PAYLOAD_BYTES = 4096
 ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 _ID_RE = re.compile(ID_PATTERN)
+# Every integer on the wire fits a JSON double exactly and a signed 64-bit column (SQLite, InfluxDB).
+MAX_WIRE_INT = 2**53
+# A timestamp is an ISO 8601 string with date, time and offset; no epoch numbers, no bare dates.
+TS_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|z|[+-]\d{2}:\d{2})$"
+_TS_RE = re.compile(TS_PATTERN)
 
 Ident = Annotated[str, Field(pattern=ID_PATTERN, description="Lower-case id: a-z, 0-9, '-', '_'.")]
 
@@ -73,16 +81,33 @@ class AgentState(StrEnum):
     OFFLINE = "offline"
 
 
+def _iso_text(value: object) -> object:
+    """Only ISO 8601 text goes on the wire: a number (or numeric text, which pydantic would read as
+    seconds since 1970) is refused.  Datetimes built in Python (the agent's own) pass."""
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not _TS_RE.match(value):
+        raise ValueError("timestamp must be ISO 8601 text with a time and an offset, e.g. 2026-11-28T09:15:02Z")
+    return value
+
+
 def _utc(value: datetime) -> datetime:
     if value.utcoffset() == _ZERO:  # agents send 'Z': skip the conversion on the hot path
         return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:59:59-01:00 or 0001-01-01T00:00:00+01:00 has no UTC date
+        raise ValueError("timestamp is outside the range of UTC dates") from None
 
 
 _ZERO = timedelta(0)
 
 
-UtcTime = Annotated[AwareDatetime, AfterValidator(_utc)]
+UtcTime = Annotated[
+    AwareDatetime, BeforeValidator(_iso_text), AfterValidator(_utc), Field(json_schema_extra={"pattern": TS_PATTERN})
+]
+WireInt = Annotated[int, Field(strict=True, ge=0, le=MAX_WIRE_INT)]  # no "1", true or 1.0 for 1
+WireFloat = Annotated[float, Field(strict=True, allow_inf_nan=False)]  # no true for 1.0
 
 
 class _Message(BaseModel):
@@ -99,6 +124,13 @@ class _Message(BaseModel):
         "sequence numbering) is visible.",
     )
 
+    @field_validator("v", mode="before")
+    @classmethod
+    def _exact_version(cls, value: object) -> object:
+        if type(value) is not int:  # Literal[1] alone takes true and 1.0
+            raise ValueError("v must be the integer 1")
+        return value
+
 
 class SensorEvent(_Message):
     """A sensor changed state (PIR motion / no motion, door open / closed)."""
@@ -109,9 +141,7 @@ class SensorEvent(_Message):
         description="New state: 'motion'/'no_motion' for pir, 'open'/'closed' for door."
     )
     ts: UtcTime = Field(description="Agent clock time of the change, ISO 8601 with offset.")
-    seq: int = Field(
-        ge=0,
-        le=2**53,
+    seq: WireInt = Field(
         description="Per-agent sequence number, +1 for each event since boot; "
         "(agent, boot, seq) identifies an event.",
     )
@@ -140,14 +170,12 @@ class Heartbeat(_Message):
     """Periodic liveness message with the agent's current view of its sensors."""
 
     ts: UtcTime = Field(description="Agent clock time of the heartbeat.")
-    seq: int = Field(ge=0, description="Sequence number of the last event published in this boot (0 if none).")
-    uptime_s: float = Field(ge=0, allow_inf_nan=False, description="Seconds since the agent process started.")
-    interval_s: float = Field(
-        gt=0, le=3600, allow_inf_nan=False, description="Seconds until the next heartbeat is due."
-    )
-    queue_depth: int = Field(0, ge=0, description="Events waiting in the agent's store-and-forward queue.")
-    dropped: int = Field(0, ge=0, description="Events dropped from the agent's queue because it was full.")
-    sensors: dict[str, SensorState] = Field(
+    seq: WireInt = Field(description="Sequence number of the last event published in this boot (0 if none).")
+    uptime_s: WireFloat = Field(ge=0, le=MAX_WIRE_INT, description="Seconds since the agent process started.")
+    interval_s: WireFloat = Field(gt=0, le=3600, description="Seconds until the next heartbeat is due.")
+    queue_depth: WireInt = Field(0, description="Events waiting in the agent's store-and-forward queue.")
+    dropped: WireInt = Field(0, description="Events dropped from the agent's queue because it was full.")
+    sensors: dict[Ident, SensorState] = Field(
         default_factory=dict, description="Current state of each of the agent's sensors, by sensor id."
     )
 
@@ -225,11 +253,40 @@ def parse_message(topic_name: str, payload: bytes, received: datetime | None = N
         raise Rejected(reason, _first_error(exc)) from None
     except ValueError as exc:  # model_post_init, bad UTF-8
         raise Rejected("schema", str(exc)) from None
+    _check_unique_keys(payload, msg)
     if msg.hub != hub or msg.agent != agent:
         raise Rejected(
             "topic_mismatch", f"payload says {msg.hub}/{msg.agent}, topic says {hub}/{agent}"
         )
     return msg  # type: ignore[return-value]
+
+
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _unique_pairs(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        raise _DuplicateKey(next(k for k, _ in pairs if k in seen or seen.add(k)))
+    return obj
+
+
+def _check_unique_keys(payload: bytes, msg: _Message) -> None:
+    """JSON parsers keep the last of two equal keys; a payload that says ``"seq"`` twice is refused.
+
+    Fast path for compact JSON (what agents send): no whitespace, and as many ``":`` as distinct keys
+    the model read (no string of a valid message contains a quote, so each ``":`` ends a key).
+    Anything else gets the exact check."""
+    distinct = len(msg.model_fields_set) + (len(msg.sensors) if isinstance(msg, Heartbeat) else 0)
+    if (payload.count(b'":') == distinct and b" " not in payload and b"\n" not in payload
+            and b"\t" not in payload and b"\r" not in payload):
+        return
+    try:
+        json.loads(payload, object_pairs_hook=_unique_pairs)
+    except _DuplicateKey as exc:
+        raise Rejected("schema", f"duplicate key {str(exc)[:64]!r}") from None
 
 
 def _first_error(exc: ValidationError) -> str:

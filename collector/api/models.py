@@ -106,6 +106,12 @@ class SpoolStatus(BaseModel):
     last_error: str | None = Field(description="The last store error, if the store is unavailable.")
 
 
+class RetainedCounts(BaseModel):
+    accepted: int = Field(description="Retained messages that passed validation (agent statuses).")
+    rejected: dict[str, int] = Field(description="Retained messages rejected, by reason ('retained': an event "
+                                                 "or heartbeat kept by the broker).")
+
+
 class Health(BaseModel):
     status: str = Field(description="'ok' when connected to the broker, else 'degraded'.")
     mqtt_connected: bool = Field(description="Whether the collector is connected to the MQTT broker.")
@@ -114,7 +120,12 @@ class Health(BaseModel):
     accepted: int = Field(description="Messages that passed validation.")
     stored: int = Field(description="Sensor events newly stored since start.")
     duplicates: int = Field(description="Sensor events that were already stored (redeliveries).")
-    rejected: dict[str, int] = Field(description="Rejected messages by reason.")
+    rejected: dict[str, int] = Field(description="Rejected messages by reason; received = accepted + all of these.")
+    retained: RetainedCounts = Field(
+        description="Retained messages the broker handed over at (re)subscribe, counted apart from the live "
+        "ones (the same retained message comes again at every collector start)."
+    )
+    unstored_changes: int = Field(description="Zone state changes the store refused (a bug or bad data; logged).")
     spool: SpoolStatus | None = Field(None, description="Spool in front of InfluxDB (null for SQLite).")
 
 

@@ -89,13 +89,19 @@ class Engine:
         self._observe(sensor, state, t, out)
         return out
 
-    def status(self, agent: str, online: bool, at: datetime) -> list[StateChange]:
-        """An agent status message (``at`` = receive time); 'offline' includes the Last Will."""
+    def status(self, agent: str, online: bool, at: datetime, ts: datetime | None = None,
+               retained: bool = False) -> list[StateChange]:
+        """An agent status message (``at`` = receive time); 'offline' includes the Last Will.
+
+        An 'online' that does not prove life (:meth:`proves_life`) changes nothing."""
         track = self.agents.get(agent)
         if track is None:
             return []
         out: list[StateChange] = []
         received = at.timestamp()
+        if online and not self.proves_life(agent, at, ts, retained):
+            self.counters["stale_status"] = self.counters.get("stale_status", 0) + 1
+            return out
         if online:
             was = track.reason()
             if track.offline_at is not None and received >= track.offline_at:
@@ -107,6 +113,19 @@ class Engine:
         if was != "offline":
             self._refresh_agent(track, received, out)
         return out
+
+    def proves_life(self, agent: str, at: datetime, ts: datetime | None, retained: bool = False) -> bool:
+        """Is an 'online' status received at ``at`` evidence that the agent is alive now?
+
+        Not when the broker kept it (retained: it may be years old and the agent long gone), nor when
+        its own ``ts`` is older than the staleness window; the zone then waits for a fresh heartbeat
+        or event.  Agents send a heartbeat right after connecting, so a live agent loses nothing."""
+        if retained:
+            return False
+        track = self.agents.get(agent)
+        if ts is None or track is None:
+            return True
+        return at.timestamp() - ts.timestamp() <= self.stale_factor * track.interval
 
     def heartbeat(
         self,

@@ -49,6 +49,22 @@ def test_timestamps_are_normalised_to_utc() -> None:
         ("hubsense/Stockholm!/x/event", json.dumps(_event()).encode(), "bad_topic"),
         ("hubsense/stockholm/sthlm-pi-entre/event", b" " * (p.MAX_PAYLOAD_BYTES + 1), "too_large"),
         ("hubsense/stockholm/sthlm-pi-entre/event", b"\xff\xfe", "bad_json"),
+        # strict types (issue 19): no coercion, no epoch numbers, no duplicate keys, no overflow
+        ("hubsense/stockholm/sthlm-pi-entre/event", json.dumps(_event(seq="1")).encode(), "schema"),
+        ("hubsense/stockholm/sthlm-pi-entre/event", json.dumps(_event(seq=True)).encode(), "schema"),
+        ("hubsense/stockholm/sthlm-pi-entre/event", json.dumps(_event(seq=1.0)).encode(), "schema"),
+        ("hubsense/stockholm/sthlm-pi-entre/event", json.dumps(_event(seq=2**63)).encode(), "schema"),
+        ("hubsense/stockholm/sthlm-pi-entre/event", json.dumps(_event(v=True)).encode(), "schema"),
+        ("hubsense/stockholm/sthlm-pi-entre/event", json.dumps(_event(ts=0)).encode(), "schema"),
+        ("hubsense/stockholm/sthlm-pi-entre/event", json.dumps(_event(ts="1700000000")).encode(), "schema"),
+        ("hubsense/stockholm/sthlm-pi-entre/event", json.dumps(_event(ts="9999-12-31T23:59:59-01:00")).encode(),
+         "schema"),
+        ("hubsense/stockholm/sthlm-pi-entre/event", json.dumps(_event(ts="0001-01-01T00:00:00+14:00")).encode(),
+         "schema"),
+        ("hubsense/stockholm/sthlm-pi-entre/event", json.dumps(_event()).replace('"seq": 42', '"seq": 42, "seq": 43')
+         .encode(), "schema"),
+        ("hubsense/stockholm/sthlm-pi-entre/event", json.dumps(_event(), separators=(",", ":"))
+         .replace('"seq":42', '"seq":42,"seq":43').encode(), "schema"),
     ],
 )
 def test_rejections_carry_a_reason(topic: str, payload: bytes, reason: str) -> None:
@@ -79,3 +95,20 @@ def test_topics_and_schemas() -> None:
     assert set(schemas) == {"event", "status", "heartbeat"}
     for schema in schemas.values():
         assert all("description" in prop for prop in schema["properties"].values())
+
+
+def test_heartbeat_integers_are_bounded() -> None:
+    hb = {"v": 1, "hub": "stockholm", "agent": "a1", "boot": "b", "ts": "2026-11-28T09:15:30Z", "seq": 3,
+          "uptime_s": 1.0, "interval_s": 30.0, "queue_depth": 0, "dropped": 0, "sensors": {}}
+    assert p.parse_message("hubsense/stockholm/a1/heartbeat", json.dumps(hb).encode()).seq == 3
+    for field, value in [("seq", 2**63), ("queue_depth", 2**63), ("dropped", 2**64), ("uptime_s", True),
+                         ("interval_s", "30")]:
+        with pytest.raises(p.Rejected) as info:
+            p.parse_message("hubsense/stockholm/a1/heartbeat", json.dumps({**hb, field: value}).encode())
+        assert info.value.reason == "schema", field
+
+
+def test_compact_and_spaced_json_are_both_accepted() -> None:
+    msg = _event()
+    for text in (json.dumps(msg), json.dumps(msg, separators=(",", ":")), json.dumps(msg, indent=2)):
+        assert p.parse_message(EVENT_TOPIC, text.encode()).seq == 42
