@@ -2,7 +2,7 @@
 served the same way (uvicorn, one worker, in a subprocess) and loaded the same way (``wrk``, from
 Debian's ``wrk`` package) with 1 and 100 concurrent connections.
 
-The collector app is the real one (``create_app``) over a SQLite store and live state fed through
+The collector app is the real one (``Collector.build``) over a SQLite store and live state fed through
 the real message handler: the Stockholm hub with its agents online and some zones occupied.
 
 Run: .venv/bin/python bench/api.py [--seconds S]
@@ -42,9 +42,9 @@ if kind == "bare":
     async def const() -> dict:
         return {{"ok": True}}
 else:
-    from collector.api.app import create_app
     from collector.handler import MessageHandler, Outcome
     from collector.live import LiveState
+    from collector.service import Collector
     from collector.settings import Settings
     from collector.store.sqlite import SqliteStore
     from hubsense import protocol as p
@@ -62,7 +62,7 @@ else:
                                state=state, ts=now, seq=seq)
             handler.handle(p.topic(hub.id, agent.id, p.MessageKind.EVENT), p.encode(ev), now, out)
     settings = Settings(sqlite_path=tmp / "api.sqlite3", config_paths=[DEFAULT_CONFIG_DIR])
-    app = create_app(settings, SqliteStore(settings.sqlite_path), live=live, hubs={{hub.id: hub}})
+    app = Collector.build(settings, SqliteStore(settings.sqlite_path), live=live, mqtt=False).app
 uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 '''
 

@@ -8,7 +8,7 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from collector.settings import Settings
+from collector.settings import settings_from_args
 from hubsense.config import ConfigError
 from hubsense.logs import setup_logging
 
@@ -43,23 +43,6 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--port", type=int, default=None, help="HTTP port (default 8000)")
     p.add_argument("--log-level", default="INFO")
     p.add_argument("--log-json", action="store_true", help="log one JSON object per line (journald, Loki)")
-
-
-def settings_from_args(args: argparse.Namespace, **extra) -> Settings:
-    """Environment / defaults, overridden by whatever was given on the command line."""
-    overrides = dict(extra)
-    if getattr(args, "config_paths", None):
-        overrides["config_paths"] = args.config_paths
-    if getattr(args, "mqtt", None):
-        host, _, port = args.mqtt.rpartition(":")
-        overrides.update(mqtt_host=host or "127.0.0.1", mqtt_port=int(port))
-    if getattr(args, "db", None):
-        overrides["sqlite_path"] = args.db
-    if getattr(args, "host", None):
-        overrides["http_host"] = args.host
-    if getattr(args, "port", None):
-        overrides["http_port"] = args.port
-    return Settings(**overrides)
 
 
 def _logging(level: str, json_lines: bool = False) -> None:

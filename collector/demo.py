@@ -9,13 +9,12 @@ import logging
 import sys
 import threading
 
-import uvicorn
-
-from collector.cli import settings_from_args
 from collector.engine import resolve
-from collector.service import GRACEFUL_SHUTDOWN_S, Collector
+from collector.service import Collector, PortInUse, check_port
+from collector.settings import settings_from_args
+from edge.simulate import start_simulated_hubs
 from hubsense.config import ConfigError, Hub, Profile, load_hubs
-from hubsense.services import Mosquitto, ServiceError, port_in_use
+from hubsense.services import Mosquitto, ServiceError
 
 log = logging.getLogger("hubsense.demo")
 
@@ -26,28 +25,22 @@ def run_demo(args: argparse.Namespace) -> int:
     broker = Mosquitto(workdir / "mosquitto")
     try:
         settings = settings_from_args(args, sqlite_path=args.db or workdir / "hubsense.sqlite3", demo=True)
-        if port_in_use(settings.http_port, settings.http_host):
-            print(f"error: port {settings.http_port} is already in use; try: hubsense demo --port 8001",
-                  file=sys.stderr)
-            return 2
+        check_port(settings)
+        hubs = load_hubs(settings.config_paths)
         broker.start()
         settings = settings.model_copy(update={"mqtt_host": "127.0.0.1", "mqtt_port": broker.port})
-        hubs = load_hubs(settings.config_paths)
-        collector = Collector.build(settings, profiles=time_compressed_profiles(hubs, args.speed))
-    except (ServiceError, ConfigError) as exc:
+        collector = Collector.build(settings, profiles=time_compressed_profiles(hubs, args.speed), hubs=hubs)
+    except (ServiceError, ConfigError, PortInUse) as exc:
         broker.stop()
         print(f"error: {exc}", file=sys.stderr)
         return 2
     _history(collector, args.history_days)
     stop = threading.Event()
-    agents = _start_agents(collector, broker.port, args.speed, stop)
+    agents = start_simulated_hubs(collector.hubs, broker.port, args.speed, stop)
     print(f"\n  hubsense demo: dashboard on http://localhost:{settings.http_port}/"
           f"\n  MQTT broker on 127.0.0.1:{broker.port}; Ctrl-C stops everything.\n", flush=True)
     try:
-        config = uvicorn.Config(collector.app, host=settings.http_host, port=settings.http_port,
-                                log_level="warning", access_log=False,
-                                timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S)
-        uvicorn.Server(config).run()
+        collector.serve()
     finally:
         stop.set()
         for t in agents:
@@ -79,17 +72,3 @@ def _history(collector: Collector, days: int) -> None:
 
     log.info("generating %d days of simulated history", days)
     simulate_history(collector.hubs, collector.store, days=days)
-
-
-def _start_agents(collector: Collector, port: int, speed: float, stop: threading.Event) -> list[threading.Thread]:
-    from edge.simulate import run_simulated_hub
-
-    threads = []
-    for i, hub in enumerate(collector.hubs.values()):
-        t = threading.Thread(
-            target=run_simulated_hub, args=(hub, "127.0.0.1", port, speed, i + 1, stop),
-            name=f"sim-{hub.id}", daemon=True,
-        )
-        t.start()
-        threads.append(t)
-    return threads

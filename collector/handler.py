@@ -177,9 +177,7 @@ class MessageHandler:
 
     def _apply(self, msg: SensorEvent | AgentStatus | Heartbeat, received: datetime, out: Outcome,
                retained: bool = False) -> None:
-        engine = self.live.engines[msg.hub]
-        with self.live.lock:
-            self.live.version += 1
+        with self.live.feeding(msg.hub) as engine:
             if isinstance(msg, SensorEvent):
                 ev = ReceivedEvent.from_message(msg, received)
                 out.events.append(ev)

@@ -35,8 +35,9 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 
+from collector.ingest import Commit, Ingest
 from collector.live import LiveState
-from collector.model import OccupancyState, StateChange, ZoneView
+from collector.model import OccupancyState, ZoneView
 from hubsense.config import Hub, Zone
 from hubsense.protocol import TOPIC_ROOT
 
@@ -159,12 +160,12 @@ class HomeAssistantPublisher:
         self._last: dict[str, str] = {}  # topic -> payload last published (this connection)
         self._lock = threading.Lock()
 
-    def attach(self, ingest) -> HomeAssistantPublisher:
+    def attach(self, ingest: Ingest) -> HomeAssistantPublisher:
         """Hook into an :class:`collector.ingest.Ingest` before it starts (sets the Last Will)."""
         self.client = ingest.client
         self.client.will_set(self.status_topic, OFFLINE, qos=1, retain=True)
         ingest.connect_listeners.append(self.on_connect)
-        ingest.change_listeners.append(self.on_changes)
+        ingest.after_commit.append(self.on_commit)
         return self
 
     def discovery(self) -> list[tuple[str, str]]:
@@ -186,10 +187,10 @@ class HomeAssistantPublisher:
         client.publish(self.status_topic, ONLINE, qos=1, retain=True)
         self._publish_views(client, ((hub, None) for hub in self.hubs), datetime.now(UTC))
 
-    def on_changes(self, changes: list[StateChange], now: datetime) -> None:
+    def on_commit(self, commit: Commit) -> None:
         """Called in the ingest writer thread after a stored batch."""
-        if self.client is not None and self.client.is_connected():
-            self._publish_views(self.client, {(c.hub, c.zone) for c in changes}, now)
+        if commit.changes and self.client is not None and self.client.is_connected():
+            self._publish_views(self.client, {(c.hub, c.zone) for c in commit.changes}, commit.now)
 
     def _publish_views(self, client: mqtt.Client, touched: Iterable[tuple[str, str | None]],
                        now: datetime) -> None:
@@ -223,10 +224,3 @@ class HomeAssistantPublisher:
             info.wait_for_publish(timeout)
         except (RuntimeError, ValueError) as exc:
             log.warning("could not publish the collector's offline status: %s", exc)
-
-
-def attach_homeassistant(settings, hubs: dict[str, Hub], live: LiveState, ingest) -> HomeAssistantPublisher | None:
-    """The publisher attached to ``ingest`` when ``settings.homeassistant_discovery`` is on, else None."""
-    if not settings.homeassistant_discovery:
-        return None
-    return HomeAssistantPublisher(hubs, live, settings.homeassistant_prefix).attach(ingest)

@@ -6,7 +6,9 @@ writer thread drains the queue in batches, runs them through the
 only then acknowledges the messages to the broker (``manual_ack``), so a
 message the broker considers delivered is always stored.  A ticker puts a
 tick into the same queue every second so timeouts are applied by the same
-single writer.
+single writer.  After each stored batch, and before its acknowledgement, every
+:attr:`Ingest.after_commit` listener gets a :class:`Commit` (SSE fan-out, Home
+Assistant, the store-latency metric: wired by :class:`collector.service.Collector`).
 """
 
 from __future__ import annotations
@@ -45,6 +47,16 @@ _TICK = object()
 _STOP = object()
 
 
+@dataclass(frozen=True, slots=True)
+class Commit:
+    """What one stored batch produced, handed to the :attr:`Ingest.after_commit` listeners."""
+
+    changes: list[StateChange]  # zone / desk state changes of the batch (maybe none)
+    now: datetime  # when the batch was processed (UTC)
+    records: int  # events, changes and health records written to the store
+    store_s: float  # seconds the store writes took
+
+
 @dataclass(slots=True)
 class _Msg:
     topic: str
@@ -73,12 +85,10 @@ class Ingest:
         self._threads: list[threading.Thread] = []
         self._next_prune = 0.0
         self._pending_subacks = 1
-        # Called in the writer thread after each stored batch with its changes (e.g. to publish
-        # retained state topics or Home Assistant states), and after each (re)connect.
-        self.change_listeners: list[Callable[[list[StateChange], datetime], None]] = []
+        # Called in the writer thread after each stored batch, before it is acknowledged, in order
+        # (SSE fan-out, Home Assistant states, the store-latency histogram); and after each (re)connect.
+        self.after_commit: list[Callable[[Commit], None]] = []
         self.connect_listeners: list[Callable[[mqtt.Client], None]] = []
-        # Called with the seconds each batch's store writes took (e.g. a Prometheus histogram).
-        self.store_observers: list[Callable[[float], None]] = []
         self.client = self._make_client()
 
     # -- MQTT ----------------------------------------------------------------
@@ -239,14 +249,10 @@ class Ingest:
             self._maybe_prune(now)
         started = time.perf_counter()
         self._store_until_done(out)
-        if self.store_observers and (out.events or out.changes or out.health):
-            elapsed = time.perf_counter() - started
-            for observe in self.store_observers:
-                observe(elapsed)
-        self.live.announce(out.changes, now)
-        if out.changes:
-            for listener in self.change_listeners:
-                listener(out.changes, now)
+        commit = Commit(out.changes, now, len(out.events) + len(out.changes) + len(out.health),
+                        time.perf_counter() - started)
+        for listener in self.after_commit:
+            listener(commit)
         for m in batch:
             if m is not _TICK and m.qos:
                 self.client.ack(m.mid, m.qos)

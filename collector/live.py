@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -90,6 +91,13 @@ class LiveState:
             hub_id: Engine(hub, self.profiles.get(hub_id), stale_factor=self.stale_factor)
             for hub_id, hub in self.hubs.items()
         }
+
+    @contextmanager
+    def feeding(self, hub: str) -> Iterator[Engine]:
+        """The hub's engine, to feed it messages: under the lock, counted as a new version."""
+        with self.lock:
+            self.version += 1
+            yield self.engines[hub]
 
     def views(self, hub: str, now: datetime) -> list[ZoneView]:
         with self.lock:

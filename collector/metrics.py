@@ -16,6 +16,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from collector.handler import IngestCounters
+from collector.ingest import Commit
 from collector.live import LiveState
 from collector.model import OccupancyState
 from collector.store.base import ReportsStatus, Store
@@ -89,7 +90,7 @@ class _Snapshot(Collector):
 
 
 class CollectorMetrics:
-    """The registry of one app; ``observe_store_write`` is handed to the ingest writer."""
+    """The registry of one app; :meth:`on_commit` listens to the ingest writer."""
 
     def __init__(self, live: LiveState, store: Store, counters: Callable[[], IngestCounters],
                  connected: Callable[[], bool | None] = lambda: None) -> None:
@@ -100,8 +101,10 @@ class CollectorMetrics:
         )
         self.registry.register(_Snapshot(live, counters, store, connected))
 
-    def observe_store_write(self, seconds: float) -> None:
-        self.store_write.observe(seconds)
+    def on_commit(self, commit: Commit) -> None:
+        """Time the batch's store writes (batches that wrote nothing are not counted)."""
+        if commit.records:
+            self.store_write.observe(commit.store_s)
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)

@@ -1,18 +1,32 @@
-"""Wire the collector together: store, live state, MQTT ingest, API; run it with uvicorn."""
+"""The composition root: every part of the collector is created and wired here, once.
+
+:meth:`Collector.build` makes the store, the live state, the MQTT ingest, the Prometheus
+registry, the Home Assistant publisher, the booking calendar sources and the app, and connects
+them.  After each stored batch the ingest calls its ``after_commit`` listeners in this order: the
+store-latency metric, the live state (SSE fan-out), Home Assistant.  :meth:`Collector.serve` runs
+it under uvicorn (``hubsense collector``, ``hubsense demo``); :meth:`Collector.serving` does the
+same in a thread (browser tests, screenshots, the test suite).  Nothing else starts uvicorn.
+"""
 
 from __future__ import annotations
 
 import logging
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass, field
 
 import uvicorn
 from fastapi import FastAPI
 
-from collector.api.app import create_app
-from collector.homeassistant import HomeAssistantPublisher, attach_homeassistant
+from collector.api.app import AppParts, create_app
+from collector.bookings.sources import CalendarSources
+from collector.handler import IngestCounters
+from collector.homeassistant import HomeAssistantPublisher
 from collector.ingest import Ingest
 from collector.live import LiveState
+from collector.metrics import CollectorMetrics
 from collector.settings import Settings
 from collector.store import open_store
 from collector.store.base import Store
@@ -21,6 +35,13 @@ from hubsense.services import port_in_use
 
 log = logging.getLogger(__name__)
 
+# Open SSE streams never end by themselves: stop waiting for them after this long.
+GRACEFUL_SHUTDOWN_S = 3
+
+
+class PortInUse(RuntimeError):
+    pass
+
 
 @dataclass
 class Collector:
@@ -28,44 +49,103 @@ class Collector:
     hubs: dict[str, Hub]
     store: Store
     live: LiveState
-    ingest: Ingest
-    app: FastAPI
+    ingest: Ingest | None  # None: the API over the store, without MQTT
+    metrics: CollectorMetrics
+    homeassistant: HomeAssistantPublisher | None  # None unless homeassistant_discovery is on
+    app: FastAPI = field(repr=False)
+    owns_store: bool = True  # close the store on shutdown
 
     @classmethod
     def build(cls, settings: Settings, store: Store | None = None,
-              profiles: dict[str, dict[str, Profile]] | None = None) -> Collector:
-        """``profiles`` overrides zone profiles by hub and zone id (the demo shortens timeouts)."""
-        hubs = load_hubs(settings.config_paths)
-        store = store or open_store(settings)
-        live = LiveState(hubs, profiles or {}, stale_factor=settings.stale_after_factor)
-        ingest = Ingest(settings, live, store)
-        homeassistant = attach_homeassistant(settings, hubs, live, ingest)  # None unless enabled
-        app = create_app(settings, store, live=live, ingest=ingest, hubs=hubs)
-        app.router.lifespan_context = _lifespan(ingest, store, homeassistant)
-        return cls(settings, hubs, store, live, ingest, app)
+              profiles: dict[str, dict[str, Profile]] | None = None, *, hubs: dict[str, Hub] | None = None,
+              live: LiveState | None = None, mqtt: bool = True) -> Collector:
+        """Create and wire every part.
 
+        ``store``: one the caller owns (and closes); by default the one the settings select, closed on
+        shutdown.  ``profiles`` overrides zone profiles by hub and zone id (the demo shortens timeouts).
+        ``hubs``: configs already loaded (default: ``settings.config_paths``).  ``live``: an existing
+        live state.  ``mqtt=False``: no ingest, the API over the store only (tests, benchmarks).
+        Raises ConfigError for a bad hub config or an unknown ``default_hub``, ValueError if ``bookings``
+        names an unknown room."""
+        hubs = hubs if hubs is not None else (live.hubs if live else load_hubs(settings.config_paths))
+        if settings.default_hub is not None and settings.default_hub not in hubs:
+            raise ConfigError([f"default_hub: unknown hub {settings.default_hub!r}; known hubs: {', '.join(hubs)}"])
+        calendars = CalendarSources(settings.bookings, hubs, settings.bookings_refresh_s)
+        owns_store = store is None
+        store = store if store is not None else open_store(settings)
+        live = live or LiveState(hubs, profiles or {}, stale_factor=settings.stale_after_factor)
+        counters = IngestCounters()
+        ingest = Ingest(settings, live, store, counters) if mqtt else None
+        metrics = CollectorMetrics(live, store, counters=lambda: counters,
+                                   connected=ingest.connected.is_set if ingest else lambda: None)
+        homeassistant = None
+        if ingest is not None:
+            ingest.after_commit += [metrics.on_commit, lambda commit: live.announce(commit.changes, commit.now)]
+            if settings.homeassistant_discovery:
+                homeassistant = HomeAssistantPublisher(hubs, live, settings.homeassistant_prefix).attach(ingest)
+        app = create_app(AppParts(settings, store, hubs, live, counters, metrics, calendars, ingest))
+        collector = cls(settings, hubs, store, live, ingest, metrics, homeassistant, app, owns_store)
+        app.router.lifespan_context = collector._lifespan
+        return collector
 
-def _lifespan(ingest: Ingest, store: Store, homeassistant: HomeAssistantPublisher | None = None):
     @asynccontextmanager
-    async def lifespan(app: FastAPI):
-        ingest.start()
+    async def _lifespan(self, app: FastAPI) -> AsyncIterator[None]:
+        if self.ingest is not None:
+            self.ingest.start()
         try:
             yield
         finally:
-            if homeassistant is not None:
-                homeassistant.close()  # a clean disconnect sends no Last Will: say 'offline' first
-            ingest.stop()
-            store.close()
+            if self.homeassistant is not None:
+                self.homeassistant.close()  # a clean disconnect sends no Last Will: say 'offline' first
+            if self.ingest is not None:
+                self.ingest.stop()
+            if self.owns_store:
+                self.store.close()
 
-    return lifespan
+    # --- serving -------------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.settings.http_host}:{self.settings.http_port}"
+
+    def serve(self) -> None:
+        """Run until interrupted."""
+        log.info("API and dashboard on %s/", self.url)
+        self._server().run()
+
+    @contextmanager
+    def serving(self, timeout: float = 20.0) -> Iterator[Collector]:
+        """Serve in a thread for the length of the block: entered once the API answers and the
+        ingest (if any) is subscribed to the broker; stopped (and shut down) on exit."""
+        server = self._server()
+        thread = threading.Thread(target=server.run, name="collector-uvicorn", daemon=True)
+        thread.start()
+        deadline = time.monotonic() + timeout
+        while not (server.started and (self.ingest is None or self.ingest.subscribed.is_set())):
+            if time.monotonic() > deadline or not thread.is_alive():
+                server.should_exit = True
+                thread.join(15)
+                raise RuntimeError("the collector did not start")
+            time.sleep(0.02)
+        try:
+            yield self
+        finally:
+            server.should_exit = True
+            thread.join(15)
+
+    def _server(self) -> uvicorn.Server:
+        s = self.settings
+        return uvicorn.Server(uvicorn.Config(self.app, host=s.http_host, port=s.http_port, log_level="warning",
+                                             access_log=False, timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S))
 
 
-# Open SSE streams never end by themselves: stop waiting for them after this long.
-GRACEFUL_SHUTDOWN_S = 3
-
-
-class PortInUse(RuntimeError):
-    pass
+def check_port(settings: Settings) -> None:
+    """Raise PortInUse if something already listens on the API's address."""
+    if port_in_use(settings.http_port, settings.http_host):
+        raise PortInUse(
+            f"port {settings.http_port} on {settings.http_host} is already in use: stop what runs there "
+            f"or choose another with --port / HUBSENSE_HTTP_PORT"
+        )
 
 
 def refuse_insecure_production(settings: Settings) -> None:
@@ -77,16 +157,7 @@ def refuse_insecure_production(settings: Settings) -> None:
 
 
 def serve(settings: Settings) -> None:
-    """Run the collector until interrupted."""
+    """``hubsense collector``: run the collector until interrupted."""
     refuse_insecure_production(settings)
-    if port_in_use(settings.http_port, settings.http_host):
-        raise PortInUse(
-            f"port {settings.http_port} on {settings.http_host} is already in use: stop what runs there "
-            f"or choose another with --port / HUBSENSE_HTTP_PORT"
-        )
-    collector = Collector.build(settings)
-    config = uvicorn.Config(collector.app, host=settings.http_host, port=settings.http_port,
-                            log_level="warning", access_log=False,
-                            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S)
-    log.info("API and dashboard on http://%s:%s/", settings.http_host, settings.http_port)
-    uvicorn.Server(config).run()
+    check_port(settings)
+    Collector.build(settings).serve()

@@ -176,3 +176,16 @@ def run_simulated_hub(
     finally:
         sim.stop()
     return sim.changes
+
+
+def start_simulated_hubs(hubs: dict[str, Hub], broker_port: int, speed: float,
+                         stop_event: threading.Event) -> list[threading.Thread]:
+    """Every hub's agents on mock pins against a loopback broker, one thread per hub (seeded 1, 2, …),
+    until ``stop_event`` is set (the demo, the screenshot script)."""
+    threads = []
+    for i, hub in enumerate(hubs.values()):
+        t = threading.Thread(target=run_simulated_hub, args=(hub, "127.0.0.1", broker_port, speed, i + 1, stop_event),
+                             name=f"sim-{hub.id}", daemon=True)
+        t.start()
+        threads.append(t)
+    return threads

@@ -1,4 +1,5 @@
-"""Start private Mosquitto and InfluxDB processes (for the demo, tests and benchmarks).
+"""Start private Mosquitto and InfluxDB processes (for the demo, tests and benchmarks), and
+Debian's Chromium for browser tests and screenshots.
 
 Each process gets its own config file and data directory and listens on a free
 loopback port; nothing system-wide is touched.
@@ -36,6 +37,17 @@ def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
         except OSError:
             return True
     return False
+
+
+CHROMIUM = "/usr/bin/chromium"  # Debian's package: Playwright never downloads a browser
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
+
+
+def launch_chromium(playwright, extra_args: list[str] | None = None):
+    """Headless Debian Chromium through a running ``sync_playwright()``."""
+    return playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                      args=CHROMIUM_ARGS + (extra_args or []))
 
 
 def _wait(predicate, timeout: float, what: str, proc: subprocess.Popen, log: Path) -> None:

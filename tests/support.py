@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -10,10 +9,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-import uvicorn
+from fastapi import FastAPI
 
 from collector.service import Collector
 from collector.settings import Settings
+from collector.store.base import Store
 from hubsense.services import Mosquitto, free_port
 
 
@@ -32,31 +32,25 @@ def collector_settings(broker: Mosquitto, tmp_path: Path, **overrides) -> Settin
         mqtt_port=broker.port,
         mqtt_client_id=f"test-collector-{free_port()}",
         sqlite_path=tmp_path / "hubsense.sqlite3",
+        spool_path=tmp_path / "spool.sqlite3",
+        tokens_path=tmp_path / "tokens.json",
+        http_host="127.0.0.1",
         http_port=free_port(),
     )
     values.update(overrides)
     return Settings(**values)
 
 
+def api_app(settings: Settings, store: Store, **parts) -> FastAPI:
+    """The collector's app over ``store`` without MQTT (``parts``: ``hubs``, ``live`` for Collector.build)."""
+    return Collector.build(settings, store, mqtt=False, **parts).app
+
+
 @contextmanager
 def running_collector(settings: Settings, timeout: float = 10.0) -> Iterator[RunningCollector]:
-    """Start Collector.build(settings) under uvicorn in a thread; wait until MQTT is subscribed."""
-    collector = Collector.build(settings)
-    server = uvicorn.Server(uvicorn.Config(collector.app, host="127.0.0.1", port=settings.http_port,
-                                           log_level="warning", access_log=False))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + timeout
-    while not (server.started and collector.ingest.subscribed.is_set()):
-        if time.monotonic() > deadline or not thread.is_alive():
-            server.should_exit = True
-            raise RuntimeError("collector did not start")
-        time.sleep(0.02)
-    try:
-        yield RunningCollector(collector, f"http://127.0.0.1:{settings.http_port}")
-    finally:
-        server.should_exit = True
-        thread.join(15)
+    """Collector.build(settings) served in a thread (Collector.serving); entered once MQTT is subscribed."""
+    with Collector.build(settings).serving(timeout) as collector:
+        yield RunningCollector(collector, collector.url)
 
 
 def wait_for(predicate, timeout: float = 5.0, interval: float = 0.02):

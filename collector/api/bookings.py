@@ -1,20 +1,21 @@
 """Booking routes: booked vs used hours per bookable room, no-shows, and live release flags.
 
-Calendars come from the ``bookings`` setting (see :mod:`collector.bookings.sources`) and are
-only held in memory; occupancy from the stored zone state changes.  ``start`` / ``end`` follow the
-statistics API (ISO 8601 with offset, or a bare date = local midnight).
+Calendars come from the ``bookings`` setting (see :mod:`collector.bookings.sources`; the
+composition root builds them) and are only held in memory; occupancy from the stored zone
+state changes.  ``start`` / ``end`` follow the statistics API (ISO 8601 with offset, or a
+bare date = local midnight).
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Query, Response
 
 from collector.api.access import MANAGER
 from collector.api.formats import csv_response
 from collector.api.models import BookingOut, BookingReport, LiveBookings, RoomBookings
-from collector.api.params import END, START, Format, get_hub, get_settings, get_store, period
+from collector.api.params import END, START, Format, get_hub, get_settings, get_sources, get_store, period
 from collector.bookings.sources import CalendarSources, CalendarUnavailable
 from collector.bookings.usage import live_bookings, room_usage
 from collector.settings import Settings
@@ -22,18 +23,6 @@ from collector.store.base import Store
 from hubsense.config import Hub
 
 router = APIRouter(dependencies=[MANAGER])
-
-
-def install_bookings(app: FastAPI) -> CalendarSources:
-    """Add the booking routes; raises ValueError at startup if ``bookings`` names an unknown zone."""
-    s: Settings = app.state.settings
-    app.state.calendar_sources = CalendarSources(s.bookings, app.state.hubs, s.bookings_refresh_s)
-    app.include_router(router, tags=["bookings"])
-    return app.state.calendar_sources
-
-
-def get_sources(request: Request) -> CalendarSources:
-    return request.app.state.calendar_sources
 
 
 CSV_COLUMNS = ["zone", "room", "booked_hours", "used_hours", "booked_used_hours", "booked_unused_hours",

@@ -14,7 +14,7 @@ router = APIRouter(dependencies=[PUBLIC])
 @router.get("/healthz", response_model=Health, summary="Liveness and ingest counters")
 async def healthz(request: Request) -> Health:
     ingest = request.app.state.ingest
-    counters = (ingest.counters if ingest else request.app.state.counters).snapshot()
+    counters = request.app.state.counters.snapshot()
     connected = bool(ingest and ingest.connected.is_set())
     store = request.app.state.store
     spool = SpoolStatus(**store.status()) if isinstance(store, ReportsStatus) else None

@@ -18,6 +18,7 @@ from typing import Literal
 
 from fastapi import HTTPException, Query, Request
 
+from collector.bookings.sources import CalendarSources
 from collector.live import LiveState
 from collector.settings import Settings
 from collector.store.base import Store
@@ -48,6 +49,10 @@ async def get_hubs(request: Request) -> dict[str, Hub]:
 
 async def get_live(request: Request) -> LiveState:
     return request.app.state.live
+
+
+async def get_sources(request: Request) -> CalendarSources:
+    return request.app.state.calendar_sources
 
 
 async def get_hub(hub: str, request: Request) -> Hub:

@@ -181,7 +181,7 @@ def test_disabled_by_default(broker: Mosquitto, tmp_path: Path) -> None:
     collector = Collector.build(collector_settings(broker, tmp_path), store=SqliteStore(tmp_path / "x.sqlite3"))
     try:
         assert not any(isinstance(getattr(cb, "__self__", None), HomeAssistantPublisher)
-                       for cb in collector.ingest.connect_listeners + collector.ingest.change_listeners)
+                       for cb in collector.ingest.connect_listeners + collector.ingest.after_commit)
     finally:
         collector.store.close()
 

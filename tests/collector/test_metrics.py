@@ -8,7 +8,6 @@ import pytest
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
-from collector.api.app import create_app
 from collector.handler import MessageHandler, Outcome
 from collector.settings import Settings
 from collector.store.influx import InfluxStore
@@ -18,7 +17,7 @@ from hubsense.protocol import MessageKind, SensorState, topic
 from hubsense.services import Mosquitto, free_port
 from tests.collector.ecosystem_helpers import AGENT, HUB, ZONE, FakeAgent
 from tests.collector.store.helpers import event
-from tests.support import collector_settings, running_collector, wait_for
+from tests.support import api_app, collector_settings, running_collector, wait_for
 
 
 def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -30,7 +29,7 @@ def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
 @pytest.fixture
 def app_client(tmp_path: Path) -> Iterator[TestClient]:
     store = SqliteStore(tmp_path / "db.sqlite3")
-    app = create_app(Settings(sqlite_path=tmp_path / "db.sqlite3"), store)
+    app = api_app(Settings(sqlite_path=tmp_path / "db.sqlite3"), store)
     with TestClient(app) as client:
         yield client
     store.close()
@@ -85,7 +84,7 @@ def test_counters_zone_states_and_agents_are_exposed(app_client: TestClient) -> 
 def test_two_apps_in_one_process_have_their_own_registries(tmp_path: Path, app_client: TestClient) -> None:
     _feed(app_client, [(topic(HUB, AGENT, MessageKind.EVENT), b"{")])
     other_store = SqliteStore(tmp_path / "other.sqlite3")
-    other = TestClient(create_app(Settings(sqlite_path=tmp_path / "other.sqlite3"), other_store))
+    other = TestClient(api_app(Settings(sqlite_path=tmp_path / "other.sqlite3"), other_store))
     first, second = samples(app_client.get("/metrics").text), samples(other.get("/metrics").text)
     assert first[("hubsense_mqtt_messages_received_total", ())] == 1
     assert second[("hubsense_mqtt_messages_received_total", ())] == 0
@@ -98,7 +97,7 @@ def test_spool_depth_of_a_spooled_store_with_its_server_down(tmp_path: Path) -> 
     try:
         evs = [event(seq=i, state=SensorState.MOTION) for i in range(3)]
         store.add_events(evs)
-        app = create_app(Settings(sqlite_path=tmp_path / "unused.sqlite3"), store)
+        app = api_app(Settings(sqlite_path=tmp_path / "unused.sqlite3"), store)
         m = samples(TestClient(app).get("/metrics").text)
         assert m[("hubsense_spool_depth", ())] == store.depth == 3
     finally:

@@ -14,11 +14,12 @@ import paho.mqtt.client as mqtt
 import pytest
 
 from collector.model import OccupancyState, StateChange
+from collector.service import Collector
 from collector.store.base import Store
-from dashboard.devserver import RunningCollector, add_history, collector_settings, serve_in_thread
-from dashboard.screenshots import launch
 from hubsense.config import DEFAULT_CONFIG_DIR, WEEKDAYS, Hub
 from hubsense.protocol import AgentState, AgentStatus, MessageKind, SensorEvent, encode, topic
+from hubsense.services import launch_chromium
+from tests.support import RunningCollector, collector_settings
 
 HISTORY_DAYS = 3
 CLOSED_HUB = "skogsby"  # a hub of the test config that is closed whenever the tests run
@@ -44,6 +45,18 @@ def round_the_clock_configs(directory: Path, now: datetime) -> Path:
     return directory
 
 
+def add_history(collector: Collector, days: int) -> bool:
+    """Simulated history (if the simulator is available); True if any was added."""
+    if days <= 0:
+        return False
+    try:
+        from collector.simulate import simulate_history
+    except ImportError:
+        return False
+    simulate_history(collector.hubs, collector.store, days=days)
+    return True
+
+
 def seed_history(hubs: dict[str, Hub], store: Store, days: int, now: datetime) -> None:
     """Fallback history when the simulator is not there: every zone and desk occupied
     10:00-12:00 UTC on each of the last ``days`` days, free the rest of the day."""
@@ -64,12 +77,11 @@ def seed_history(hubs: dict[str, Hub], store: Store, days: int, now: datetime) -
 def server(broker, tmp_path_factory) -> Iterator[RunningCollector]:
     work = tmp_path_factory.mktemp("dashboard")
     configs = round_the_clock_configs(work / "config", datetime.now(UTC))
-    settings = collector_settings(work, broker.port, config_paths=[configs], default_hub="stockholm", demo=True)
-    with serve_in_thread(settings) as running:
-        collector = running.collector
+    settings = collector_settings(broker, work, config_paths=[configs], default_hub="stockholm", demo=True)
+    with Collector.build(settings).serving() as collector:
         if not add_history(collector, HISTORY_DAYS):
             seed_history(collector.hubs, collector.store, HISTORY_DAYS, datetime.now(UTC))
-        yield running
+        yield RunningCollector(collector, collector.url)
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +89,7 @@ def chromium() -> Iterator:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = launch(p)
+        browser = launch_chromium(p)
         yield browser
         browser.close()
 

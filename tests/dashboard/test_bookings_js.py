@@ -2,25 +2,20 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-import uvicorn
 
-from collector.api.app import create_app
 from collector.model import OccupancyState, StateChange
+from collector.service import Collector
 from collector.settings import Settings
 from collector.store.sqlite import SqliteStore
-from hubsense.services import free_port
+from hubsense.services import free_port, launch_chromium
 
 pytestmark = pytest.mark.browser
 HUB, EKORREN, RAVEN = "stockholm", "motesrum-ekorren", "motesrum-raven"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
 PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>bookings</title></head><body>
 <select id="hub"><option value="stockholm" selected>Stockholm</option></select>
 <section id="bookings"></section>
@@ -44,20 +39,10 @@ def api_url(tmp_path: Path) -> Iterator[str]:
     store.add_changes([StateChange(HUB, EKORREN, None, OccupancyState.FREE, now - timedelta(days=2)),
                        StateChange(HUB, EKORREN, None, OccupancyState.OCCUPIED, now - timedelta(minutes=28)),
                        StateChange(HUB, RAVEN, None, OccupancyState.FREE, now - timedelta(days=2))])
-    settings = Settings(sqlite_path=tmp_path / "db.sqlite3", bookings={
+    settings = Settings(sqlite_path=tmp_path / "db.sqlite3", http_host="127.0.0.1", http_port=free_port(), bookings={
         f"{HUB}/{EKORREN}": str(tmp_path / "ekorren.ics"), f"{HUB}/{RAVEN}": str(tmp_path / "raven.ics")})
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, store), host="127.0.0.1", port=port,
-                                           log_level="warning", access_log=False))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "server did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    with Collector.build(settings, store, mqtt=False).serving() as collector:
+        yield collector.url
     store.close()
 
 
@@ -66,7 +51,7 @@ def browser() -> Iterator:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
+        browser = launch_chromium(p)
         yield browser
         browser.close()
 

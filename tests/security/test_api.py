@@ -14,13 +14,12 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from collector.api.app import create_app
 from collector.api.security import COOKIE
 from collector.auth import Role, create_token, revoke_token
 from collector.settings import Settings
 from collector.store.sqlite import SqliteStore
 from dashboard import STATIC
-from tests.support import collector_settings, running_collector
+from tests.support import api_app, collector_settings, running_collector
 
 STATS = "/api/hubs/stockholm/utilisation?start=2026-03-02&end=2026-03-09"
 MANAGER_ONLY = [STATS, "/api/hubs/stockholm/heatmap?start=2026-03-02&end=2026-03-09",
@@ -57,7 +56,7 @@ class Api:
         self.manager, self.manager_id, self.kiosk = tokens.manager, tokens.manager_id, tokens.kiosk
         self.settings = Settings(tokens_path=self.tokens_path, sqlite_path=tmp_path / "db.sqlite3", **overrides)
         self.store = SqliteStore(self.settings.sqlite_path)
-        self.app = create_app(self.settings, self.store)
+        self.app = api_app(self.settings, self.store)
         self.client = TestClient(self.app)
 
     def get(self, path: str, token: str | None = None, **kw):
@@ -146,10 +145,10 @@ def test_without_any_manager_token_statistics_are_open_only_outside_production(
     store = SqliteStore(settings.sqlite_path)
     try:
         with caplog.at_level(logging.WARNING):
-            dev = TestClient(create_app(settings, store))
+            dev = TestClient(api_app(settings, store))
         assert "no manager token" in caplog.text
         assert dev.get(STATS).status_code == 200
-        prod = TestClient(create_app(settings.model_copy(update={"production": True}), store))
+        prod = TestClient(api_app(settings.model_copy(update={"production": True}), store))
         assert prod.get(STATS).status_code == 401
     finally:
         store.close()

@@ -11,12 +11,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 
-from collector.api.app import create_app
 from collector.auth import Role, create_token
 from collector.model import ReceivedEvent
 from collector.settings import Settings
 from collector.store.sqlite import SqliteStore
 from hubsense.protocol import SensorKind, SensorState
+from tests.support import api_app
 
 MAX_EXAMPLES = 40  # per operation; ~10 s in all (300 per operation found nothing more either)
 
@@ -38,7 +38,7 @@ def api_schema(tmp_path_factory: pytest.TempPathFactory):
     token, _ = create_token(tmp / "tokens.json", Role.MANAGER, "schemathesis")
     store = SqliteStore(tmp / "db.sqlite3")
     store.add_events(_some_events(datetime.now(UTC)))
-    app = create_app(Settings(tokens_path=tmp / "tokens.json", sqlite_path=tmp / "db.sqlite3"), store)
+    app = api_app(Settings(tokens_path=tmp / "tokens.json", sqlite_path=tmp / "db.sqlite3"), store)
     yield schemathesis.openapi.from_asgi("/openapi.json", app), {"Authorization": f"Bearer {token}"}
     store.close()
 

@@ -8,9 +8,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from collector.api.access import Access, api_routes, route_access, undeclared_routes
-from collector.api.app import create_app
 from collector.settings import Settings
 from collector.store.sqlite import SqliteStore
+from tests.support import api_app
 
 EXPECTED = {
     "/healthz": Access.PUBLIC, "/manager": Access.PUBLIC,
@@ -23,7 +23,7 @@ EXPECTED = {
 def app(tmp_path: Path):
     settings = Settings(tokens_path=tmp_path / "tokens.json", sqlite_path=tmp_path / "db.sqlite3", production=True)
     store = SqliteStore(settings.sqlite_path)
-    yield create_app(settings, store)
+    yield api_app(settings, store)
     store.close()
 
 

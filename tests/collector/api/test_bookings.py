@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from collector.api.app import create_app
 from collector.model import OccupancyState, StateChange
 from collector.settings import Settings
 from collector.store.sqlite import SqliteStore
+from tests.support import api_app
 
 HUB = "stockholm"
 EKORREN, RAVEN, ALGEN = "motesrum-ekorren", "motesrum-raven", "konferens-algen"
@@ -54,7 +54,7 @@ def calendar_server(tmp_path: Path) -> Iterator[tuple[str, Path, ThreadingHTTPSe
 def make_client(tmp_path: Path, bookings: dict[str, str], changes: list[StateChange], **settings) -> TestClient:
     store = SqliteStore(tmp_path / "db.sqlite3")
     store.add_changes(changes)
-    return TestClient(create_app(Settings(sqlite_path=tmp_path / "db.sqlite3", bookings=bookings, **settings),
+    return TestClient(api_app(Settings(sqlite_path=tmp_path / "db.sqlite3", bookings=bookings, **settings),
                                  store))
 
 
@@ -144,7 +144,7 @@ def test_unknown_zone_in_the_bookings_setting_fails_at_startup(tmp_path: Path) -
     store = SqliteStore(tmp_path / "db.sqlite3")
     try:
         with pytest.raises(ValueError, match="stockholm/no-such-room"):
-            create_app(Settings(sqlite_path=tmp_path / "db.sqlite3", bookings={"stockholm/no-such-room": "x.ics"}),
+            api_app(Settings(sqlite_path=tmp_path / "db.sqlite3", bookings={"stockholm/no-such-room": "x.ics"}),
                        store)
     finally:
         store.close()

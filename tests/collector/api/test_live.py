@@ -10,7 +10,6 @@ import paho.mqtt.client as mqtt
 import pytest
 from fastapi.testclient import TestClient
 
-from collector.api.app import create_app
 from collector.api.models import ZoneOut
 from collector.handler import MessageHandler, Outcome
 from collector.live import LiveState
@@ -19,7 +18,7 @@ from collector.store.sqlite import SqliteStore
 from hubsense import protocol as p
 from hubsense.config import DEFAULT_CONFIG_DIR, ConfigError, Hub
 from hubsense.services import Mosquitto
-from tests.support import collector_settings, running_collector
+from tests.support import api_app, collector_settings, running_collector
 
 
 @pytest.fixture
@@ -33,7 +32,7 @@ def client(stockholm: Hub, tmp_path: Path) -> TestClient:
                        state=p.SensorState.MOTION, ts=now, seq=1)
     handler.handle(p.topic("stockholm", "sthlm-pi-desk", p.MessageKind.EVENT), p.encode(ev), now, out)
     settings = Settings(sqlite_path=tmp_path / "db.sqlite3", config_paths=[DEFAULT_CONFIG_DIR])
-    return TestClient(create_app(settings, SqliteStore(settings.sqlite_path), live=live, hubs={"stockholm": stockholm}))
+    return TestClient(api_app(settings, SqliteStore(settings.sqlite_path), live=live, hubs={"stockholm": stockholm}))
 
 
 def test_zones_list_every_zone_and_validates_against_the_documented_model(client: TestClient, stockholm: Hub) -> None:
@@ -117,15 +116,15 @@ def test_hubs_say_whether_they_are_open_and_when_that_changes(stockholm: Hub, lo
 def test_default_hub_and_demo_marker(hubs: dict[str, Hub], tmp_path: Path) -> None:
     hubs = {"ostersund": hubs["ostersund"], "stockholm": hubs["stockholm"]}
     store = SqliteStore(tmp_path / "db.sqlite3")
-    plain = TestClient(create_app(Settings(sqlite_path=tmp_path / "db.sqlite3"), store, hubs=hubs))
+    plain = TestClient(api_app(Settings(sqlite_path=tmp_path / "db.sqlite3"), store, hubs=hubs))
     assert [(h["id"], h["default"], h["simulated"]) for h in plain.get("/api/hubs").json()] == [
         ("ostersund", True, False), ("stockholm", False, False)]  # no setting: the first hub
     settings = Settings(sqlite_path=tmp_path / "db.sqlite3", default_hub="stockholm", demo=True)
-    configured = TestClient(create_app(settings, store, hubs=hubs))
+    configured = TestClient(api_app(settings, store, hubs=hubs))
     assert [(h["id"], h["default"], h["simulated"]) for h in configured.get("/api/hubs").json()] == [
         ("ostersund", False, True), ("stockholm", True, True)]
     with pytest.raises(ConfigError, match="default_hub: unknown hub 'uppsala'"):
-        create_app(Settings(sqlite_path=tmp_path / "db.sqlite3", default_hub="uppsala"), store, hubs=hubs)
+        api_app(Settings(sqlite_path=tmp_path / "db.sqlite3", default_hub="uppsala"), store, hubs=hubs)
 
 
 def test_rooms_say_how_they_are_booked(client: TestClient) -> None:

@@ -1,8 +1,8 @@
 """Take docs/screenshots/{member,kiosk,manager}.png from a real collector with simulated
 history and live simulated agents (run by hand, not a test):
 
-    .venv/bin/python -m dashboard.screenshots            # write the screenshots
-    .venv/bin/python -m dashboard.screenshots --serve    # just run it, for a look in a browser
+    .venv/bin/python scripts/screenshots.py            # write the screenshots
+    .venv/bin/python scripts/screenshots.py --serve    # just run it, for a look in a browser
 
 Drives Debian's Chromium through Playwright (never ``playwright install``).
 """
@@ -15,30 +15,20 @@ import threading
 import time
 from pathlib import Path
 
-from dashboard.devserver import collector_settings, serve_in_thread
-from hubsense.services import Mosquitto
+from collector.service import Collector
+from collector.settings import Settings
+from collector.simulate import simulate_history
+from edge.simulate import start_simulated_hubs
+from hubsense.services import Mosquitto, free_port, launch_chromium
 
 REPO = Path(__file__).resolve().parent.parent
 OUT = REPO / "docs" / "screenshots"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
 
 
-def launch(playwright, extra_args: list[str] | None = None):
-    return playwright.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
-                                      args=CHROMIUM_ARGS + (extra_args or []))
-
-
-def start_agents(hubs, port: int, speed: float, stop: threading.Event) -> list[threading.Thread]:
-    from edge.simulate import run_simulated_hub
-
-    threads = []
-    for i, hub in enumerate(hubs.values()):
-        t = threading.Thread(target=run_simulated_hub, args=(hub, "127.0.0.1", port, speed, i + 1, stop),
-                             name=f"sim-{hub.id}", daemon=True)
-        t.start()
-        threads.append(t)
-    return threads
+def settings(work: Path, mqtt_port: int, http_port: int | None) -> Settings:
+    return Settings(mqtt_host="127.0.0.1", mqtt_port=mqtt_port, mqtt_client_id=f"hubsense-shots-{free_port()}",
+                    sqlite_path=work / "hubsense.sqlite3", spool_path=work / "spool.sqlite3",
+                    tokens_path=work / "tokens.json", http_host="127.0.0.1", http_port=http_port or free_port())
 
 
 def shoot(url: str, hub: str, out: Path) -> None:
@@ -46,7 +36,7 @@ def shoot(url: str, hub: str, out: Path) -> None:
 
     out.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
-        browser = launch(p, ["--lang=sv-SE"])  # date inputs follow the browser's language
+        browser = launch_chromium(p, ["--lang=sv-SE"])  # date inputs follow the browser's language
         page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="sv-SE")
         page.goto(f"{url}/?hub={hub}")
         page.wait_for_selector(".card[data-state] .fc-bars, .card[data-state]")
@@ -80,10 +70,10 @@ def main() -> int:
         broker = Mosquitto(work / "mosquitto").start()
         stop = threading.Event()
         try:
-            extra = {"http_port": args.port} if args.port else {}
-            settings = collector_settings(work, broker.port, **extra)
-            with serve_in_thread(settings, history_days=args.days) as running:
-                threads = start_agents(running.collector.hubs, broker.port, args.speed, stop)
+            collector = Collector.build(settings(work, broker.port, args.port))
+            simulate_history(collector.hubs, collector.store, days=args.days)
+            with collector.serving() as running:
+                threads = start_simulated_hubs(running.hubs, broker.port, args.speed, stop)
                 print(f"dashboard on {running.url}/", flush=True)
                 try:
                     if args.serve:
