@@ -216,12 +216,12 @@ def _key(token: str) -> bytes:
 
 WEAK_PASSWORDS = frozenset({"", "password", "secret", "admin", "hubsense", "mosquitto", "public", "default",
                             "root", "guest", "test", "collector", "influxdb"})
-PLACEHOLDERS = ("changeme", "change-me", "change_me", "replace-me", "example")  # e.g. deploy/env.example
+PLACEHOLDERS = ("changeme", "change-me", "change_me", "replace-me", "example")  # e.g. change-me-mqtt
 MIN_PASSWORD_LEN = 16
 
 
 def weak_secret(secret: str | None) -> bool:
-    """Empty, a well-known default, an env.example placeholder, or too short."""
+    """Empty, a well-known default, a placeholder (change-me...), or too short."""
     if secret is None:
         return True
     low = secret.lower()

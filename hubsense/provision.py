@@ -13,7 +13,8 @@ tree unless ``--force``)::
 Every file is mode 0600 and every directory 0700.  Passwords are random
 (``secrets.token_urlsafe(32)``); a re-run keeps existing ones, adds users for
 new agents, drops users of removed agents, and changes passwords only for
-``--rotate`` (all users) or ``--rotate USER ...``.
+``--rotate`` (all users) or ``--rotate USER ...``.  A re-run with nothing to change
+leaves every file as it was (hashes of unchanged passwords are kept).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from __future__ import annotations
 import argparse
 import base64
 import hashlib
+import hmac
 import json
 import os
 import secrets
@@ -84,13 +86,52 @@ def acl_text(hubs: list[Hub], collector_user: str = COLLECTOR_USER) -> str:
 
 
 def write_secret(path: Path, text: str) -> None:
-    """Write a file only its owner can read (0600), atomically."""
+    """Write a file only its owner can read (0600), atomically; an identical file is left alone."""
+    if _unchanged(path, text):
+        return
     tmp = path.with_name(f".{path.name}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         f.write(text)
     os.chmod(tmp, 0o600)  # in case tmp existed with other bits
     os.replace(tmp, path)
+
+
+def _unchanged(path: Path, text: str) -> bool:
+    try:
+        return path.stat().st_mode & 0o777 == 0o600 and path.read_text(encoding="utf-8") == text
+    except (FileNotFoundError, UnicodeDecodeError):
+        return False
+
+
+def verify_mosquitto_hash(password: str, hashed: str) -> bool:
+    """Whether ``hashed`` (Mosquitto's ``$7$`` format) is a hash of ``password``."""
+    parts = hashed.split("$")
+    if len(parts) != 5 or parts[1] != "7" or not parts[2].isdigit():
+        return False
+    try:
+        salt = base64.b64decode(parts[3], validate=True)
+    except ValueError:
+        return False
+    return hmac.compare_digest(mosquitto_hash(password, salt, int(parts[2])), hashed)
+
+
+def read_passwd(path: Path) -> dict[str, str]:
+    """{user: hash} of a Mosquitto password file (empty when there is none)."""
+    if not path.exists():
+        return {}
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return dict(line.split(":", 1) for line in lines if ":" in line and not line.startswith("#"))
+
+
+def passwd_text(users: list[User], passwords: dict[str, str], old_hashes: dict[str, str]) -> str:
+    """The password file; a user's old hash is kept while it still matches, so a re-run changes nothing."""
+    def entry(u: User) -> str:
+        old = old_hashes.get(u.name)
+        keep = old is not None and verify_mosquitto_hash(passwords[u.name], old)
+        return f"{u.name}:{old if keep else mosquitto_hash(passwords[u.name])}\n"
+
+    return "".join(entry(u) for u in users)
 
 
 def _toml_str(value: str) -> str:
@@ -196,8 +237,8 @@ def provision(hubs: list[Hub], out: Path, *, broker: tuple[str, int] = ("127.0.0
     passwords = choose_passwords(users, old, rotate)
     host, port = broker
     private_dirs(out, [out / "mosquitto", *{out / "agents" / str(u.hub) for u in users if u.role == "agent"}])
-    write_secret(out / "mosquitto" / "passwd",
-                 "".join(f"{u.name}:{mosquitto_hash(passwords[u.name])}\n" for u in users))
+    passwd = out / "mosquitto" / "passwd"
+    write_secret(passwd, passwd_text(users, passwords, read_passwd(passwd)))
     write_secret(out / "mosquitto" / "acl", acl_text(hubs, collector_user))
     for u in users:
         if u.role == "agent":

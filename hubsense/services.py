@@ -144,10 +144,12 @@ class Mosquitto:
 
 @dataclass
 class Influxd:
-    """A private InfluxDB 1.x server (Debian's ``influxdb`` package)."""
+    """A private InfluxDB 1.x server (Debian's ``influxdb`` package); ``auth``: HTTP authentication on
+    (then the first statement must be ``CREATE USER ... WITH ALL PRIVILEGES``)."""
 
     workdir: Path
     port: int = 0
+    auth: bool = False
     proc: subprocess.Popen | None = None
 
     @property
@@ -175,6 +177,7 @@ bind-address = "127.0.0.1:{free_port()}"
 [http]
   bind-address = "127.0.0.1:{self.port}"
   log-enabled = false
+  auth-enabled = {str(self.auth).lower()}
 [logging]
   level = "warn"
 """

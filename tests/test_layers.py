@@ -26,7 +26,7 @@ LAYERS = {  # module prefix -> layer
     "collector.homeassistant": 6, "collector.metrics": 6,
     "collector.api": 7,
     "collector.service": 8,
-    "collector.cli": 9, "collector.demo": 9,
+    "collector.cli": 9, "collector.demo": 9, "collector.deploy": 9,
 }
 # which top-level packages each one may import
 ROOTS = {"hubsense": {"hubsense"}, "dashboard": set(), "edge": {"hubsense", "edge"},

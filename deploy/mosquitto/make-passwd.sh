@@ -1,36 +1,29 @@
 #!/bin/sh
-# Build /mosquitto/auth/{passwd,acl} from the environment (no secret lives in the repository):
-# the collector's user from MQTT_COLLECTOR_USERNAME / MQTT_COLLECTOR_PASSWORD, plus the
-# hashed agent entries of /mosquitto/config/agents.passwd if that file exists.
-# If 'hubsense provision' output is mounted at /mosquitto/provisioned (docs/security.md), its
-# password file and ACL are used instead, and certs/{ca.crt,server.crt,server.key} there turn on
-# the TLS listener on 8883 (written to /mosquitto/auth/conf.d/tls.conf).
+# mosquitto-auth (docker-compose.yml): install the broker's password file and ACL from
+# 'hubsense deploy init' (secrets/mosquitto, mounted at /mosquitto/provisioned/mosquitto) into the
+# auth volume, owned by the mosquitto user.  secrets/certs/{ca.crt,server.crt,server.key}, mounted
+# at /mosquitto/provisioned/certs by deploy/compose.tls.yml, turn on the TLS listener on 8883
+# (conf.d/tls.conf, included by mosquitto.conf; an empty certs/require_certificate also demands
+# client certificates).  No secret lives in the repository.
 set -eu
 root="${MOSQUITTO_ROOT:-/mosquitto}"
-out="$root/auth/passwd"
-tmp="$out.new"
 prov="$root/provisioned"
-mkdir -p "$root/auth/conf.d"
-: > "$tmp"
-if [ -f "$prov/mosquitto/passwd" ] && [ -f "$prov/mosquitto/acl" ]; then
-    if ! grep -q "^$MQTT_COLLECTOR_USERNAME:" "$prov/mosquitto/passwd"; then
-        echo "error: HUBSENSE_MQTT_USERNAME ($MQTT_COLLECTOR_USERNAME) is not in the provisioned password" \
-             "file: copy HUBSENSE_MQTT_USERNAME/PASSWORD from collector.env into .env" >&2
-        exit 1
-    fi
-    cat "$prov/mosquitto/passwd" > "$tmp"
-    cp "$prov/mosquitto/acl" "$root/auth/acl.new"
-else
-    if [ -f "$root/config/agents.passwd" ]; then
-        grep -v '^#' "$root/config/agents.passwd" | grep ':' >> "$tmp" || true
-    fi
-    mosquitto_passwd -b "$tmp" "$MQTT_COLLECTOR_USERNAME" "$MQTT_COLLECTOR_PASSWORD"
-    sed "s/^user COLLECTOR_USERNAME$/user $MQTT_COLLECTOR_USERNAME/" "$root/config/acl.template" \
-        > "$root/auth/acl.new"
+user="${MQTT_COLLECTOR_USERNAME:-hubsense-collector}"
+if [ ! -f "$prov/mosquitto/passwd" ] || [ ! -f "$prov/mosquitto/acl" ]; then
+    echo "error: secrets/mosquitto/passwd or acl is missing: run 'hubsense deploy init'" \
+         "(docker compose run --rm deploy init)" >&2
+    exit 1
 fi
-chmod 0600 "$tmp" "$root/auth/acl.new"
-chown mosquitto:mosquitto "$tmp" "$root/auth/acl.new" 2>/dev/null || true
-mv "$tmp" "$out"
+if ! grep -q "^$user:" "$prov/mosquitto/passwd"; then
+    echo "error: the collector's user $user is not in secrets/mosquitto/passwd: run 'hubsense deploy init'" >&2
+    exit 1
+fi
+mkdir -p "$root/auth/conf.d"
+cp "$prov/mosquitto/passwd" "$root/auth/passwd.new"
+cp "$prov/mosquitto/acl" "$root/auth/acl.new"
+chmod 0600 "$root/auth/passwd.new" "$root/auth/acl.new"
+chown mosquitto:mosquitto "$root/auth/passwd.new" "$root/auth/acl.new" 2>/dev/null || true
+mv "$root/auth/passwd.new" "$root/auth/passwd"
 mv "$root/auth/acl.new" "$root/auth/acl"
 tls="$root/auth/conf.d/tls.conf"
 if [ -f "$prov/certs/ca.crt" ] && [ -f "$prov/certs/server.crt" ] && [ -f "$prov/certs/server.key" ]; then
@@ -50,4 +43,4 @@ if [ -f "$prov/certs/ca.crt" ] && [ -f "$prov/certs/server.crt" ] && [ -f "$prov
 else
     : > "$tls"
 fi
-echo "mosquitto passwd: $(wc -l < "$out") user(s)"
+echo "mosquitto passwd: $(wc -l < "$root/auth/passwd") user(s)"

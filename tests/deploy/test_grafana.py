@@ -50,8 +50,9 @@ def test_provisioning_files_are_consistent() -> None:
     [ds] = yaml.safe_load((GRAFANA / "provisioning" / "datasources" / "influxdb.yaml").read_text())["datasources"]
     assert ds["type"] == "influxdb" and ds["jsonData"]["version"] == "InfluxQL"
     assert ds["jsonData"]["dbName"] == "hubsense"
-    assert ds["jsonData"]["httpHeaderName1"] == "Authorization"
-    assert ds["secureJsonData"]["httpHeaderValue1"].startswith("Token ${")  # v1 compat: token auth
+    # v1 compatibility API as a read-only user (deploy/influxdb/hubsense-init.sh), never the admin token
+    assert ds["user"] == "${GRAFANA_INFLUX_USERNAME}"
+    assert ds["secureJsonData"] == {"password": "${GRAFANA_INFLUX_PASSWORD}"}
     [provider] = yaml.safe_load((GRAFANA / "provisioning" / "dashboards" / "hubsense.yaml").read_text())["providers"]
     assert provider["type"] == "file" and provider["options"]["path"].startswith("/var/lib/grafana/dashboards")
     dash = dashboard()
@@ -80,10 +81,8 @@ def test_compose_runs_grafana_with_these_files() -> None:
     assert needed <= set(grafana["environment"]), needed - set(grafana["environment"])
     url = grafana["environment"]["HUBSENSE_INFLUX_URL"]
     assert url == services["collector"]["environment"]["HUBSENSE_INFLUX_URL"]  # the same InfluxDB
-    assert "influxdb" in grafana["depends_on"]
-    assert grafana["environment"]["GF_SECURITY_ADMIN_PASSWORD"].startswith("${GRAFANA_ADMIN_PASSWORD:?")
-    env_example = (REPO / "deploy" / "env.example").read_text()
-    assert "GRAFANA_ADMIN_PASSWORD=" in env_example
+    assert grafana["depends_on"]["influxdb-init"]["condition"] == "service_completed_successfully"
+    assert grafana["environment"]["GF_SECURITY_ADMIN_PASSWORD"] == "${GRAFANA_ADMIN_PASSWORD:-}"
 
 
 def test_every_panel_uses_defined_variables_only() -> None:

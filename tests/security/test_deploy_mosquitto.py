@@ -99,14 +99,13 @@ def test_collector_user_must_match_the_provisioned_files(tmp_path: Path, stockho
     root = deploy_tree(tmp_path, stockholm, tls=False)
     done = run_make_passwd(root, "collector", "change-me-mqtt")
     assert done.returncode != 0
-    assert "not in the provisioned password file" in done.stderr
+    assert "the collector's user collector is not in secrets/mosquitto/passwd" in done.stderr
 
 
-def test_without_provisioned_files_the_env_flow_still_works(tmp_path: Path) -> None:
+def test_without_provisioned_files_it_says_to_run_deploy_init(tmp_path: Path) -> None:
     root = tmp_path / "mosquitto"
     shutil.copytree(DEPLOY, root / "config")
     (root / "auth").mkdir()
-    done = run_make_passwd(root, "collector", "a-long-random-password-123")
-    assert done.returncode == 0, done.stderr
-    assert (root / "auth" / "passwd").read_text().startswith("collector:$7$")
-    assert (root / "auth" / "conf.d" / "tls.conf").read_text() == ""  # no TLS listener without certs
+    done = run_make_passwd(root, "hubsense-collector", "a-long-random-password-123")
+    assert done.returncode == 1 and "run 'hubsense deploy init'" in done.stderr
+    assert not (root / "auth" / "passwd").exists()
