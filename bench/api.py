@@ -57,7 +57,7 @@ else:
         status = p.AgentStatus(hub=hub.id, agent=agent.id, boot="b", state=p.AgentState.ONLINE, ts=now)
         handler.handle(p.topic(hub.id, agent.id, p.MessageKind.STATUS), p.encode(status), now, out)
         for seq, sensor in enumerate(agent.sensors[::2], 1):
-            state = p.SensorState.MOTION if sensor.kind is p.SensorKind.PIR else p.SensorState.CLOSED
+            state = p.kind_spec(sensor.kind).active
             ev = p.SensorEvent(hub=hub.id, agent=agent.id, boot="b", sensor=sensor.id, kind=sensor.kind,
                                state=state, ts=now, seq=seq)
             handler.handle(p.topic(hub.id, agent.id, p.MessageKind.EVENT), p.encode(ev), now, out)

@@ -48,10 +48,8 @@ def make_stream(hub: Hub, n: int) -> dict[str, list[bytes]]:
     for i in range(n):
         agent, sensor = sensors[i % len(sensors)]
         seq[agent.id] += 1
-        if sensor.kind is p.SensorKind.PIR:
-            state = p.SensorState.MOTION if (i // len(sensors)) % 2 == 0 else p.SensorState.NO_MOTION
-        else:
-            state = p.SensorState.OPEN if (i // len(sensors)) % 2 == 0 else p.SensorState.CLOSED
+        spec = p.kind_spec(sensor.kind)
+        state = spec.active if (i // len(sensors)) % 2 == 0 else spec.idle
         msg = p.SensorEvent(hub=hub.id, agent=agent.id, boot="bench1", sensor=sensor.id, kind=sensor.kind,
                             state=state, ts=t0 + timedelta(milliseconds=10 * i), seq=seq[agent.id])
         by_topic.setdefault(p.topic(hub.id, agent.id, p.MessageKind.EVENT), []).append(p.encode(msg))

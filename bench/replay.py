@@ -39,15 +39,14 @@ from collector.model import ReceivedEvent
 from collector.replay import replay_lines
 from hubsense.config import DEFAULT_CONFIG_DIR, load_hubs
 from hubsense.protocol import (
-    STATES_BY_KIND,
     AgentState,
     AgentStatus,
     Heartbeat,
     MessageKind,
     SensorEvent,
-    SensorKind,
     SensorState,
     encode,
+    kind_spec,
     parse_message,
     topic,
 )
@@ -60,8 +59,7 @@ def generate(path: Path, events: int, seed: int = 7) -> int:
     hub = load_hubs([DEFAULT_CONFIG_DIR])["stockholm"]
     rnd = random.Random(seed)
     sensors = [(a.id, s) for a in hub.agents for s in a.sensors]
-    rest = {SensorKind.PIR: SensorState.NO_MOTION, SensorKind.DOOR: SensorState.CLOSED}
-    state = {s.id: rest[s.kind] for _, s in sensors}
+    state = {s.id: kind_spec(s.kind).rest for _, s in sensors}
     seq = {a.id: 0 for a in hub.agents}
     lines = 0
     with path.open("w", encoding="utf-8") as out:
@@ -87,8 +85,8 @@ def generate(path: Path, events: int, seed: int = 7) -> int:
         while n < events:
             if n % 1000 == 0:  # the old active sensors go quiet, others become active
                 for agent, sensor in active:
-                    if state[sensor.id] is not rest[sensor.kind] and n < events:
-                        event(agent, sensor, rest[sensor.kind], t)
+                    if state[sensor.id] is not kind_spec(sensor.kind).rest and n < events:
+                        event(agent, sensor, kind_spec(sensor.kind).rest, t)
                         n += 1
                 active = rnd.sample(sensors, 4)
             t += timedelta(seconds=rnd.uniform(0, 3))
@@ -98,7 +96,7 @@ def generate(path: Path, events: int, seed: int = 7) -> int:
                                     interval_s=30), MessageKind.HEARTBEAT, next_beat)
                 next_beat += timedelta(seconds=30)
             agent, sensor = rnd.choice(active)
-            states = sorted(STATES_BY_KIND[sensor.kind])
+            states = sorted(kind_spec(sensor.kind).states)
             event(agent, sensor, states[1 - states.index(state[sensor.id])], t)
             n += 1
     return lines

@@ -17,12 +17,12 @@ from datetime import datetime
 from collector.live import LiveState
 from collector.model import AgentHealth, ReceivedEvent, StateChange
 from hubsense.protocol import (
-    STATES_BY_KIND,
     AgentState,
     AgentStatus,
     Heartbeat,
     Rejected,
     SensorEvent,
+    kind_spec,
     parse_message,
 )
 
@@ -171,7 +171,7 @@ class MessageHandler:
             if unknown:
                 raise Rejected("unknown_sensor", f"heartbeat names unknown sensors {sorted(unknown)}")
             for sensor, state in msg.sensors.items():
-                if state not in STATES_BY_KIND[sensors[sensor]]:
+                if state not in kind_spec(sensors[sensor]).states:
                     raise Rejected("schema", f"heartbeat: state {state.value!r} is not valid for {sensor!r}, "
                                              f"a {sensors[sensor].value} sensor")
 

@@ -32,7 +32,7 @@ from collector.model import AgentHealth, ReceivedEvent, StateChange
 from collector.store.base import Store
 from hubsense.config import WEEKDAYS, Hub, Zone, ZoneKind
 from hubsense.progress import add_progress_argument, progress
-from hubsense.protocol import SensorKind, SensorState
+from hubsense.protocol import SensorState, Signal, kind_spec
 
 HEARTBEAT_S = 300.0
 LATENCY_S = 0.2
@@ -182,7 +182,7 @@ def hub_messages(rng: np.random.Generator, hub: Hub, start: datetime, end: datet
             key = (zone.id, sensor.desk)
             if key not in periods:
                 periods[key] = visits(rng, hub, pattern(zone), spans)
-            if sensor.kind is SensorKind.DOOR:
+            if kind_spec(sensor.kind).signal is Signal.DOOR:
                 signal = door_signal(rng, periods[key])
             else:
                 signal = pir_signal(rng, periods[key], resolve(zone).vacancy_timeout_s)
@@ -208,7 +208,7 @@ def run_hub(hub: Hub, store: Store, start: datetime, end: datetime, seed: int, b
     boot = f"sim-{seed}"
     seq: dict[str, int] = {a.id: 0 for a in hub.agents}
     states: dict[str, dict[str, SensorState]] = {
-        a.id: {s.id: CLOSED if s.kind is SensorKind.DOOR else NO_MOTION for s in a.sensors} for a in hub.agents
+        a.id: {s.id: kind_spec(s.kind).rest for s in a.sensors} for a in hub.agents
     }
     written = Written()
     events: list[ReceivedEvent] = []

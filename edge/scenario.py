@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from hubsense.config import Hub, OpeningHours, Sensor, Zone, ZoneKind
-from hubsense.protocol import SensorKind, SensorState
+from hubsense.protocol import SensorState, Signal, kind_spec
 
 # Relative arrival intensity by local hour (lunch dip, mid-morning and afternoon peaks).
 HOURLY_WEIGHT = {7: 0.3, 8: 0.6, 9: 0.9, 10: 1.0, 11: 0.9, 12: 0.5, 13: 0.8, 14: 1.0, 15: 0.9, 16: 0.7,
@@ -86,8 +86,8 @@ def plan_day(hub: Hub, day: date, rng: random.Random, timing: Timing | None = No
     changes: list[Change] = []
     for zone in hub.zones:
         sensors = by_zone.get(zone.id, [])
-        pirs = [s for s in sensors if s.kind is SensorKind.PIR]
-        doors = [s for s in sensors if s.kind is SensorKind.DOOR]
+        pirs = [s for s in sensors if kind_spec(s.kind).signal is Signal.MOTION]
+        doors = [s for s in sensors if kind_spec(s.kind).signal is Signal.DOOR]
         if zone.kind is ZoneKind.DESK_AREA:
             for pir in pirs:
                 moves = _desk_moves(rng, start, end) if pir.desk else _open_moves(rng, zone, start, end)

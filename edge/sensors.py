@@ -1,9 +1,10 @@
 """gpiozero devices for the configured sensors, and pin factory selection.
 
-A PIR becomes a :class:`gpiozero.MotionSensor` (active = motion).  A door reed
-contact becomes a :class:`gpiozero.DigitalInputDevice` whose active state means
-the reed is closed, i.e. the magnet on the door is near: the door is closed.
-With the default pull-up the closed reed pulls the pin to ground.
+Each kind's row in :data:`hubsense.protocol.SENSOR_KINDS` says how its pin is read and what
+it reports.  A ``sampled`` kind (PIR) becomes a :class:`gpiozero.MotionSensor` (active =
+motion); a ``contact`` kind (door reed contact) a debounced :class:`gpiozero.DigitalInputDevice`
+whose active state means the reed is closed, i.e. the magnet on the door is near: the door is
+closed.  With the default pull-up the closed reed pulls the pin to ground.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from gpiozero import DigitalInputDevice, MotionSensor
 from gpiozero.pins import Factory
 
 from hubsense.config import Sensor
-from hubsense.protocol import SensorKind, SensorState
+from hubsense.protocol import Device, SensorState, kind_spec
 
 Listener = Callable[[Sensor, SensorState], None]
 
@@ -27,13 +28,6 @@ _FACTORIES = {
     "rpigpio": ("gpiozero.pins.rpigpio", "RPiGPIOFactory"),
     "native": ("gpiozero.pins.native", "NativeFactory"),
 }
-
-# (state when the device is active, state when inactive)
-_STATES = {
-    SensorKind.PIR: (SensorState.MOTION, SensorState.NO_MOTION),
-    SensorKind.DOOR: (SensorState.CLOSED, SensorState.OPEN),
-}
-
 
 class PinFactoryError(RuntimeError):
     pass
@@ -64,15 +58,15 @@ def active_level(sensor: Sensor) -> bool:
 
 
 def state_of(sensor: Sensor, active: bool) -> SensorState:
-    on, off = _STATES[sensor.kind]
-    return on if active else off
+    spec = kind_spec(sensor.kind)
+    return spec.active if active else spec.idle
 
 
 def make_device(sensor: Sensor, pin_factory: Factory | None, door_bounce_s: float | None = 0.05,
                 pir_sample_hz: float = 10.0):
     pull_up = sensor.effective_pull_up
     active_state = sensor.active_high if pull_up is None else None
-    if sensor.kind is SensorKind.PIR:
+    if kind_spec(sensor.kind).device is Device.SAMPLED:
         return MotionSensor(sensor.pin, pull_up=pull_up, active_state=active_state, sample_rate=pir_sample_hz,
                             pin_factory=pin_factory)
     return DigitalInputDevice(
@@ -101,9 +95,9 @@ class SensorBank:
             for sensor in self.sensors:
                 device = make_device(sensor, self.pin_factory, self.door_bounce_s, self.pir_sample_hz)
                 self.devices[sensor.id] = device
-                on, off = _STATES[sensor.kind]
-                device.when_activated = self._callback(sensor, on)
-                device.when_deactivated = self._callback(sensor, off)
+                spec = kind_spec(sensor.kind)
+                device.when_activated = self._callback(sensor, spec.active)
+                device.when_deactivated = self._callback(sensor, spec.idle)
             self.wait_ready(ready_timeout)
         except BaseException:
             self.close()

@@ -24,7 +24,7 @@ from edge.scenario import Change, Timing, day_start, next_open_day, opening_hour
 from edge.sensors import active_level
 from edge.settings import AgentSettings
 from hubsense.config import Hub, Sensor
-from hubsense.protocol import SensorKind, SensorState, now_utc
+from hubsense.protocol import SensorState, kind_spec, now_utc
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ LEAD_IN_S = 300.0  # simulated seconds before opening time at which a new day st
 
 def drive(factory: MockFactory, sensor: Sensor, state: SensorState) -> None:
     """Set a mock pin to the level the real sensor would have in ``state``."""
-    active = state in (SensorState.MOTION, SensorState.CLOSED)
+    active = state is kind_spec(sensor.kind).active
     pin = factory.pin(sensor.pin)
     if active == active_level(sensor):
         pin.drive_high()
@@ -108,9 +108,8 @@ class HubSimulation:
     def start(self) -> None:
         for agent in self.agents:
             agent.start()
-        for factory, sensor in self.pins.values():  # doors start closed
-            if sensor.kind is SensorKind.DOOR:
-                drive(factory, sensor, SensorState.CLOSED)
+        for factory, sensor in self.pins.values():  # every sensor starts at rest (doors closed)
+            drive(factory, sensor, kind_spec(sensor.kind).rest)
 
     def stop(self) -> None:
         """Stop all agents at once (each waits for its broker's last acknowledgements)."""

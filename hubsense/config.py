@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from hubsense.protocol import ID_PATTERN, SensorKind
+from hubsense.protocol import ID_PATTERN, SensorKind, kind_spec
 
 Ident = Annotated[str, Field(pattern=ID_PATTERN)]
 
@@ -143,7 +143,7 @@ class Sensor(_Strict):
     @property
     def effective_pull_up(self) -> bool | None:
         if self.pull_up is None and self.active_high is None:
-            return self.kind is SensorKind.DOOR
+            return kind_spec(self.kind).pull_up
         return self.pull_up
 
 
@@ -231,10 +231,12 @@ def cross_reference_errors(hub: Hub) -> list[str]:
                     f"{loc}.desk: sensor {sensor.id!r} points at desk {sensor.desk!r}, "
                     f"which zone {zone.id!r} does not have"
                 )
-            if sensor.kind is SensorKind.DOOR and zone.kind is not ZoneKind.ROOM:
-                errors.append(f"{loc}.kind: door sensor {sensor.id!r} in zone {zone.id!r}, which is not a room")
-            if sensor.kind is SensorKind.DOOR and sensor.desk is not None:
-                errors.append(f"{loc}.desk: door sensor {sensor.id!r} cannot watch a desk")
+            spec = kind_spec(sensor.kind)
+            if spec.rooms_only and zone.kind is not ZoneKind.ROOM:
+                errors.append(f"{loc}.kind: {sensor.kind} sensor {sensor.id!r} in zone {zone.id!r}, "
+                              "which is not a room")
+            if not spec.desks and sensor.desk is not None:
+                errors.append(f"{loc}.desk: {sensor.kind} sensor {sensor.id!r} cannot watch a desk")
     return errors
 
 

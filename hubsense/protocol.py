@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from functools import lru_cache
@@ -70,10 +71,67 @@ class SensorState(StrEnum):
     CLOSED = "closed"
 
 
-STATES_BY_KIND: dict[SensorKind, frozenset[SensorState]] = {
-    SensorKind.PIR: frozenset({SensorState.MOTION, SensorState.NO_MOTION}),
-    SensorKind.DOOR: frozenset({SensorState.OPEN, SensorState.CLOSED}),
+class Signal(StrEnum):
+    """What a sensor kind tells the occupancy engine (collector/engine/)."""
+
+    MOTION = "motion"  # presence in a zone or at a desk: sensors of one zone / desk form one motion group
+    DOOR = "door"  # the door of a room: closed with motion inside = occupied until it opens
+
+
+class Device(StrEnum):
+    """How the agent reads the sensor's pin (edge/sensors.py)."""
+
+    SAMPLED = "sampled"  # an output held high while active (PIR modules): sampled, no debounce
+    CONTACT = "contact"  # a switch contact (reed): edge-triggered, debounced
+
+
+@dataclass(frozen=True)
+class KindSpec:
+    """One row of :data:`SENSOR_KINDS`: everything the agent, config check, engine, simulators and
+    statistics need to know about a sensor kind."""
+
+    kind: SensorKind
+    active: SensorState  # reported while the device is active (its pin at the active level)
+    idle: SensorState  # reported otherwise
+    rest: SensorState  # with nobody around (where simulations start; a closed door, no motion)
+    signal: Signal  # which engine signal the kind feeds
+    device: Device  # how the agent reads it
+    pull_up: bool  # default pull resistor (the config's pull_up / active_high override it)
+    rooms_only: bool  # may only watch a zone of kind 'room'
+    desks: bool  # may watch a desk of a desk area
+    states: frozenset[SensorState] = field(init=False)  # {active, idle}: what the kind may report
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "states", frozenset({self.active, self.idle}))
+
+
+# The sensor kinds, one row each.  Adding a kind is a row here plus the kind's own logic
+# (see docs/extending.md); every consumer looks a kind up with :func:`kind_spec`.
+SENSOR_KINDS: dict[SensorKind, KindSpec] = {
+    SensorKind.PIR: KindSpec(SensorKind.PIR, active=SensorState.MOTION, idle=SensorState.NO_MOTION,
+                             rest=SensorState.NO_MOTION, signal=Signal.MOTION, device=Device.SAMPLED,
+                             pull_up=False, rooms_only=False, desks=True),
+    SensorKind.DOOR: KindSpec(SensorKind.DOOR, active=SensorState.CLOSED, idle=SensorState.OPEN,
+                              rest=SensorState.CLOSED, signal=Signal.DOOR, device=Device.CONTACT,
+                              pull_up=True, rooms_only=True, desks=False),
 }
+
+
+class UnknownSensorKind(LookupError):
+    """A sensor kind without a row in :data:`SENSOR_KINDS`."""
+
+
+def kind_spec(kind: SensorKind | str) -> KindSpec:
+    """The table row of a sensor kind; raises :class:`UnknownSensorKind` for a kind without one."""
+    try:
+        return SENSOR_KINDS[kind]  # type: ignore[index]
+    except KeyError:
+        raise UnknownSensorKind(f"sensor kind {kind!r} has no row in hubsense.protocol.SENSOR_KINDS") from None
+
+
+def kinds_feeding(signal: Signal) -> frozenset[SensorKind]:
+    """The kinds whose sensors feed this engine signal."""
+    return frozenset(k for k, spec in SENSOR_KINDS.items() if spec.signal is signal)
 
 
 class AgentState(StrEnum):
@@ -147,7 +205,7 @@ class SensorEvent(_Message):
     )
 
     def model_post_init(self, _context: object) -> None:
-        if self.state not in STATES_BY_KIND[self.kind]:
+        if self.state not in kind_spec(self.kind).states:
             raise ValueError(f"state {self.state.value!r} is not valid for a {self.kind.value} sensor")
 
     @property

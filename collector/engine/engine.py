@@ -19,7 +19,7 @@ from collector.engine.views import agent_health, zone_view, zone_views
 from collector.engine.zones import ZoneTrack
 from collector.model import ReceivedEvent, StateChange, ZoneView
 from hubsense.config import Hub, Profile
-from hubsense.protocol import SensorKind, SensorState
+from hubsense.protocol import SensorState, Signal, kind_spec
 
 
 class Engine:
@@ -41,9 +41,10 @@ class Engine:
             for agent in zone.agents:
                 self.agents[agent].zones.append(zone.id)
             zone.mask = self._mask(zone)
-        # sensor id -> (its zone, its PIR group or None): the event hot path
+        # sensor id -> (its zone, its motion group, or None for a door): the event hot path
         self._route = {
-            s.id: (self.zones[s.zone], self.zones[s.zone].group_of(s) if s.kind is SensorKind.PIR else None)
+            s.id: (self.zones[s.zone],
+                   self.zones[s.zone].group_of(s) if kind_spec(s.kind).signal is Signal.MOTION else None)
             for s in self.sensors.values()
         }
         self.counters = {"events": 0, "duplicates": 0, "late": 0, "foreign": 0}

@@ -17,7 +17,7 @@ from collector.engine.logic import (
 from collector.engine.profiles import Params
 from collector.model import OccupancyState
 from hubsense.config import Zone, ZoneKind
-from hubsense.protocol import SensorKind
+from hubsense.protocol import Signal, kind_spec
 
 
 class DeskTrack:
@@ -47,9 +47,9 @@ class ZoneTrack:
         self.params = params
         self.sensors = sensors
         self.agents: list[str] = sorted({s.agent for s in sensors})
-        pirs = [s for s in sensors if s.kind is SensorKind.PIR]
+        pirs = [s for s in sensors if kind_spec(s.kind).signal is Signal.MOTION]
         self.group = PirGroup([s for s in pirs if s.desk is None])
-        doors = [s for s in sensors if s.kind is SensorKind.DOOR]
+        doors = [s for s in sensors if kind_spec(s.kind).signal is Signal.DOOR]
         self.room = Room(doors) if zone.kind is ZoneKind.ROOM and doors else None
         self.desks = {
             d.id: DeskTrack(d.id, d.name, [s for s in pirs if s.desk == d.id]) for d in zone.desks

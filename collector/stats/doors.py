@@ -12,7 +12,7 @@ from collector.stats.localtime import HOUR, local_seconds
 from collector.stats.opening import Mask
 from collector.store.base import times_of
 from hubsense.config import Hub
-from hubsense.protocol import SensorKind, SensorState
+from hubsense.protocol import SensorState, Signal, kind_spec, kinds_feeding
 
 
 @dataclass(frozen=True)
@@ -24,9 +24,14 @@ class DoorTraffic:
     by_hour_of_day: list[int]  # 24 counts, local time
 
 
+DOOR_KINDS = kinds_feeding(Signal.DOOR)  # sensor kinds that watch a room's door (hubsense.protocol)
+
+
 def door_openings(hub: Hub, events: Iterable[ReceivedEvent]) -> dict[str, np.ndarray]:
     """Epoch seconds (agent clock) of every door opening among the events, per room zone, sorted."""
-    return openings_by_zone(hub, times_of(events, hub.id, SensorKind.DOOR, SensorState.OPEN))
+    events = list(events)
+    return openings_by_zone(hub, {sensor: t for kind in DOOR_KINDS
+                                  for sensor, t in times_of(events, hub.id, kind, SensorState.OPEN).items()})
 
 
 def openings_by_zone(hub: Hub, times: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -34,7 +39,7 @@ def openings_by_zone(hub: Hub, times: dict[str, np.ndarray]) -> dict[str, np.nda
     door zone is in the result, maybe with no openings."""
     out: dict[str, list[np.ndarray]] = {}
     for _, sensor in hub.sensors().values():
-        if sensor.kind is SensorKind.DOOR:
+        if kind_spec(sensor.kind).signal is Signal.DOOR:
             out.setdefault(sensor.zone, []).append(times.get(sensor.id, np.zeros(0)))
     return {zone: np.sort(np.concatenate(parts)) for zone, parts in out.items()}
 

@@ -13,12 +13,12 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
-from collector.stats.doors import openings_by_zone
+from collector.stats.doors import DOOR_KINDS, openings_by_zone
 from collector.stats.history import History, TrackKey
 from collector.stats.localtime import to_epoch
 from collector.store.base import Store, change_columns, event_times
 from hubsense.config import Hub
-from hubsense.protocol import SensorKind, SensorState
+from hubsense.protocol import SensorState
 
 
 def hub_tracks(hub: Hub, zone: str | None = None) -> list[TrackKey]:
@@ -42,5 +42,6 @@ def load_door_openings(store: Store, hub: Hub, start: datetime, end: datetime,
     Events are selected by receive time widened by ``slack`` (late delivery, clock
     skew); callers cut on the agent clock.
     """
-    times = event_times(store, hub.id, SensorKind.DOOR, SensorState.OPEN, start - slack, end + slack)
+    times = {sensor: t for kind in DOOR_KINDS
+             for sensor, t in event_times(store, hub.id, kind, SensorState.OPEN, start - slack, end + slack).items()}
     return openings_by_zone(hub, times)
