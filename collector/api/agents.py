@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 
 from collector.api.access import MANAGER
+from collector.api.formats import csv_response
 from collector.api.models import AgentOut, AgentsReport
-from collector.api.params import get_hub, get_store
+from collector.api.params import DIALECT, FORMAT, Dialect, Format, get_hub, get_store
 from collector.store.base import Store
 from hubsense.config import Hub
 
@@ -16,7 +17,8 @@ router = APIRouter(dependencies=[MANAGER])
 
 @router.get("/api/hubs/{hub}/agents", response_model=AgentsReport,
             summary="Health of every sensor agent of a hub: online, last heartbeat, stuck sensors")
-def list_agents(request: Request, hub: Hub = Depends(get_hub), store: Store = Depends(get_store)) -> AgentsReport:
+def list_agents(request: Request, format: Format = FORMAT, dialect: Dialect = DIALECT, hub: Hub = Depends(get_hub),
+                store: Store = Depends(get_store)) -> Response | AgentsReport:
     now = datetime.now(UTC)
     live = {h["agent"]: h for h in request.app.state.live.health(hub.id, now)}
     stored = {h.agent: h for h in store.latest_health(hub.id)}
@@ -35,4 +37,7 @@ def list_agents(request: Request, hub: Hub = Depends(get_hub), store: Store = De
             zones=h.get("zones", sorted({s.zone for s in agent.sensors})), sensors=h.get("sensors", {}),
             stuck_sensors=h.get("stuck_sensors", []),
         ))
+    if format == "csv":
+        return csv_response([a.model_dump() for a in agents], list(AgentOut.model_fields), f"{hub.id}-agents",
+                            dialect, hub.tz)
     return AgentsReport(hub=hub.id, generated_at=now, agents=agents)

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 from fastapi import Depends, FastAPI
 
 from collector.api import agents, bookings, health, live, metrics, stats
+from collector.api.docs import mount_docs
+from collector.api.formats import install_error_bodies, refuse_stray_format
 from collector.api.pages import mount_dashboard
 from collector.api.security import guard, install_security
 from collector.bookings.sources import CalendarSources
@@ -48,10 +50,14 @@ def create_app(parts: AppParts) -> FastAPI:
         version="0.1.0",
         description="Live zone availability and utilisation statistics for coworking hubs. "
         "Only PIR motion and door states are collected: no images, no identities.",
-        dependencies=[Depends(guard)],  # checks the audience each route declares: collector/api/access.py
+        docs_url=None, redoc_url=None,  # served offline by collector/api/docs.py
+        # guard: checks the audience each route declares (collector/api/access.py); refuse_stray_format:
+        # ?format= on a route without that form is a 400, never silently ignored
+        dependencies=[Depends(guard), Depends(refuse_stray_format)],
     )
     for name, value in vars(parts).items():
         setattr(app.state, name, value)
+    install_error_bodies(app)
     app.state.zone_cache = {}  # hub id -> ((live version, second), zones JSON): collector/api/live.py
     app.include_router(live.router, tags=["live"])
     app.include_router(health.router, tags=["live"])
@@ -60,5 +66,6 @@ def create_app(parts: AppParts) -> FastAPI:
     app.include_router(metrics.router, tags=["operations"])
     app.include_router(stats.router, tags=["statistics"])
     mount_dashboard(app)
+    mount_docs(app)
     install_security(app, parts.settings)
     return app

@@ -15,7 +15,20 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Response
 from collector.api.access import MANAGER
 from collector.api.formats import csv_response
 from collector.api.models import BookingOut, BookingReport, LiveBookings, RoomBookings
-from collector.api.params import END, START, Format, get_hub, get_settings, get_sources, get_store, period
+from collector.api.params import (
+    DIALECT,
+    END,
+    FORMAT,
+    START,
+    Dialect,
+    Format,
+    find_zone,
+    get_hub,
+    get_settings,
+    get_sources,
+    get_store,
+    period,
+)
 from collector.bookings.sources import CalendarSources, CalendarUnavailable
 from collector.bookings.usage import live_bookings, room_usage
 from collector.settings import Settings
@@ -33,15 +46,18 @@ CSV_COLUMNS = ["zone", "room", "booked_hours", "used_hours", "booked_used_hours"
             summary="Booked vs used hours, no-shows and unbooked use per bookable room")
 def get_bookings(
     start: str = START, end: str = END,
-    zone: str | None = Query(None, description="Only this room."),
-    format: Format = Query("json", description="json, or csv (one row per room)."),
+    zone: str | None = Query(None, description="Only this room (id, case-insensitive)."),
+    format: Format = Query("json", description="json, or csv (one row per room)."), dialect: Dialect = DIALECT,
     hub: Hub = Depends(get_hub), store: Store = Depends(get_store),
     settings: Settings = Depends(get_settings), sources: CalendarSources = Depends(get_sources),
 ) -> Response | BookingReport:
     s, e = period(hub, start, end, settings)
     rooms = sources.rooms.get(hub.id, {})
-    if zone is not None and zone not in rooms:
-        raise HTTPException(404, f"no booking calendar for zone {zone!r} in hub {hub.id!r}")
+    if zone is not None:
+        zone = find_zone(hub, zone).id
+        if zone not in rooms:
+            raise HTTPException(404, f"no booking calendar for zone {zone!r} in hub {hub.id!r} (rooms with one: "
+                                     f"{', '.join(sorted(rooms)) or 'none'})")
     now = datetime.now(UTC)
     grace = timedelta(minutes=settings.bookings_grace_min)
     bookings = _load(sources, hub, s, e, zone)
@@ -57,7 +73,7 @@ def get_bookings(
             unbooked_used_hours=_h(u.unbooked_used_s), unknown_hours=_h(u.unknown_s),
             bookings=len(u.bookings), no_shows=u.no_shows, items=[BookingOut.build(hub, o) for o in u.bookings]))
     if format == "csv":
-        return csv_response([r.model_dump() for r in report], CSV_COLUMNS, f"{hub.id}-bookings")
+        return csv_response([r.model_dump() for r in report], CSV_COLUMNS, f"{hub.id}-bookings", dialect, hub.tz)
     return BookingReport(hub=hub.id, start=s, end=e, measured_until=max(s, min(e, now)),
                          grace_minutes=settings.bookings_grace_min, rooms=report)
 
@@ -65,9 +81,10 @@ def get_bookings(
 @router.get("/api/hubs/{hub}/bookings/live", response_model=LiveBookings,
             summary="Bookings running now, with a no-show flag once the grace period is over")
 def get_live_bookings(
+    format: Format = FORMAT, dialect: Dialect = DIALECT,
     hub: Hub = Depends(get_hub), store: Store = Depends(get_store),
     settings: Settings = Depends(get_settings), sources: CalendarSources = Depends(get_sources),
-) -> LiveBookings:
+) -> Response | LiveBookings:
     now = datetime.now(UTC)
     current = [b for b in _load(sources, hub, now, now + timedelta(seconds=1)) if b.start <= now < b.end]
     grace = timedelta(minutes=settings.bookings_grace_min)
@@ -77,8 +94,11 @@ def get_live_bookings(
         changes = store.changes(hub.id, min(b.start for b in own), now, room)
         outcomes += live_bookings(own, changes, now, grace)
     outcomes.sort(key=lambda o: (o.booking.start, o.booking.zone))
-    return LiveBookings(hub=hub.id, now=now, grace_minutes=settings.bookings_grace_min,
-                        bookings=[BookingOut.build(hub, o) for o in outcomes])
+    items = [BookingOut.build(hub, o) for o in outcomes]
+    if format == "csv":
+        return csv_response([b.model_dump() for b in items], list(BookingOut.model_fields),
+                            f"{hub.id}-bookings-live", dialect, hub.tz)
+    return LiveBookings(hub=hub.id, now=now, grace_minutes=settings.bookings_grace_min, bookings=items)
 
 
 def _load(sources: CalendarSources, hub: Hub, start: datetime, end: datetime, zone: str | None = None) -> list:

@@ -1,17 +1,34 @@
-"""Response formats: JSON bytes (orjson, numpy-aware) and CSV exports, and the small
-conversions from numpy columns to JSON values that the statistics rows need."""
+"""Response formats: JSON bytes (orjson, numpy-aware) and CSV exports (two dialects), the small
+conversions from numpy columns to JSON values that the statistics rows need, and error bodies
+(one line saying what is wrong with which parameter).
+
+CSV dialects (``?format=csv&dialect=``):
+
+* ``standard``: comma-separated, ``.`` decimals, ISO 8601 UTC times, ``\n`` line ends.
+* ``excel-sv``: what Swedish Excel opens as columns: semicolon-separated, a UTF-8 byte-order mark,
+  ``\r\n``, decimal comma, figures rounded to 3 decimals, times in the hub's local time
+  (``2026-11-30 07:00:00``), weekdays named (``mån`` … ``sön``) and the whole-hub row named
+  (``Hela hubben``) instead of left empty.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime
+import re
+from datetime import datetime, tzinfo
 
 import numpy as np
 import orjson
-from fastapi import Response
+from fastapi import FastAPI, HTTPException, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 
 from collector.stats.localtime import from_epoch
+
+WEEKDAYS_SV = ("mån", "tis", "ons", "tor", "fre", "lör", "sön")
+WHOLE_HUB_SV = "Hela hubben"
+_ISO_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d")
 
 
 class JSONBytes(Response):
@@ -28,19 +45,57 @@ def json_response(body: dict) -> Response:
     return Response(orjson.dumps(body, option=orjson.OPT_SERIALIZE_NUMPY), media_type="application/json")
 
 
-def csv_response(rows: list[dict], columns: list[str], name: str) -> Response:
-    """A CSV download ``{name}.csv``: a header row, then ``columns`` of each row (ISO 8601 times, None empty)."""
+def csv_response(rows: list[dict], columns: list[str], name: str, dialect: str = "standard",
+                 tz: tzinfo | None = None) -> Response:
+    """A CSV download ``{name}.csv``: a header row, then ``columns`` of each row (None empty; lists and
+    dicts flattened to space-separated items).  ``dialect='excel-sv'`` writes Swedish Excel's CSV,
+    with times in ``tz`` (the hub's time zone)."""
+    excel = dialect == "excel-sv"
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv.writer(out, delimiter=";" if excel else ",", lineterminator="\r\n" if excel else "\n")
     writer.writerow(columns)
     for row in rows:
-        writer.writerow(["" if row[c] is None else _cell(row[c]) for c in columns])
+        writer.writerow([_excel_cell(c, row[c], tz) if excel else _cell(row[c]) for c in columns])
     headers = {"Content-Disposition": f'attachment; filename="{name}.csv"'}
-    return Response(out.getvalue(), media_type="text/csv; charset=utf-8", headers=headers)
+    body = ("\ufeff" if excel else "") + out.getvalue()
+    return Response(body, media_type="text/csv; charset=utf-8", headers=headers)
 
 
 def _cell(value: object) -> object:
-    return value.isoformat() if isinstance(value, datetime) else value
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return " ".join(f"{k}={'' if v is None else v}" for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return " ".join(f"{v['id']}={v['state']}" if isinstance(v, dict) else str(_cell(v)) for v in value)
+    if hasattr(value, "value"):  # enums
+        return value.value
+    return value
+
+
+def _excel_cell(column: str, value: object, tz: tzinfo | None) -> object:
+    if column == "zone" and value is None:
+        return WHOLE_HUB_SV
+    if column == "weekday" and isinstance(value, int):
+        return WEEKDAYS_SV[value]
+    if isinstance(value, bool) or value is None:
+        return _cell(value)
+    if isinstance(value, float):
+        return _decimal_comma(value)
+    if isinstance(value, str) and _ISO_TIME.match(value):
+        value = datetime.fromisoformat(value)
+    if isinstance(value, datetime):
+        local = value.astimezone(tz) if tz is not None else value
+        return local.strftime("%Y-%m-%d %H:%M:%S")
+    return _cell(value)
+
+
+def _decimal_comma(value: float) -> str:
+    rounded = round(value, 3)
+    text = str(int(rounded)) if rounded == int(rounded) else f"{rounded:.3f}".rstrip("0")
+    return text.replace(".", ",")
 
 
 def nullable(values: np.ndarray) -> list:
@@ -59,3 +114,41 @@ def null(value: float) -> float | None:
 def iso(t: np.ndarray) -> list[str]:
     """Epoch seconds as ISO 8601 UTC strings."""
     return [from_epoch(x).isoformat() for x in t.tolist()]
+
+
+# --- request checks and error bodies ----------------------------------------------------------
+
+def _takes_format(route: object) -> bool:
+    dependant = getattr(route, "dependant", None)
+    return dependant is not None and any(p.name == "format" for p in dependant.query_params)
+
+
+async def refuse_stray_format(request: Request) -> None:
+    """``?format=`` on a route without a CSV form is a 400, never silently ignored (app-wide dependency)."""
+    if b"format=" not in request.scope.get("query_string", b""):
+        return
+    if "format" in request.query_params and not _takes_format(request.scope.get("route")):
+        raise HTTPException(400, f"format: {request.url.path} has no CSV or other form; it answers JSON only")
+
+
+def install_error_bodies(app: FastAPI) -> None:
+    """Bad parameters answer one readable line (see :func:`one_line_validation_error`)."""
+    app.add_exception_handler(RequestValidationError, one_line_validation_error)
+
+
+async def one_line_validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    """422 with one readable line per bad parameter ('bucket: 'fortnight' is not one of ...')."""
+    return JSONResponse({"detail": "; ".join(_describe(err) for err in exc.errors())}, status_code=422)
+
+
+def _describe(err: dict) -> str:
+    loc = [str(p) for p in err.get("loc", ()) if p not in ("query", "path", "body")]
+    name = ".".join(loc) or "request"
+    got = err.get("input")
+    if err.get("type") == "literal_error":
+        allowed = err.get("ctx", {}).get("expected", "")
+        return f"{name}: {got!r} is not one of {allowed}"
+    if err.get("type") == "missing":
+        return f"{name}: required"
+    msg = err.get("msg", "invalid")
+    return f"{name}: {got!r}: {msg}" if got is not None and not isinstance(got, dict) else f"{name}: {msg}"

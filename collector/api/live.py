@@ -7,13 +7,13 @@ import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from collector.api.access import LIVE
-from collector.api.formats import JSONBytes, dumps
+from collector.api.formats import JSONBytes, csv_response, dumps
 from collector.api.models import HubOut, ZoneOut, zone_payload
-from collector.api.params import find_hub, find_zone, get_hub, get_hubs, get_live
+from collector.api.params import DIALECT, FORMAT, Dialect, Format, find_hub, find_zone, get_hub, get_hubs, get_live
 from collector.live import LiveState
 from hubsense.config import Hub
 
@@ -42,29 +42,41 @@ def _zones_json(request: Request, hub: Hub) -> bytes:
 
 
 @router.get("/api/hubs", response_model=list[HubOut], summary="All hubs with zone counts by state")
-async def list_hubs(request: Request, hubs: dict[str, Hub] = Depends(get_hubs),
-                    live: LiveState = Depends(get_live)) -> list[HubOut]:
+async def list_hubs(request: Request, format: Format = FORMAT, dialect: Dialect = DIALECT,
+                    hubs: dict[str, Hub] = Depends(get_hubs), live: LiveState = Depends(get_live)) -> Response:
     now = datetime.now(UTC)
     settings = request.app.state.settings
     default = settings.default_hub or next(iter(hubs), None)
-    return [HubOut.build(h, live.views(h.id, now), now, default=h.id == default, simulated=settings.demo)
-            for h in hubs.values()]
+    out = [HubOut.build(h, live.views(h.id, now), now, default=h.id == default, simulated=settings.demo)
+           for h in hubs.values()]
+    rows = [h.model_dump() for h in out]
+    if format == "csv":
+        return csv_response(rows, list(HubOut.model_fields), "hubs", dialect)
+    return JSONBytes(dumps(rows))
 
 
 @router.get("/api/hubs/{hub}/zones", response_model=list[ZoneOut], response_class=JSONBytes,
             summary="Live state of every zone of a hub")
-async def list_zones(hub: str, request: Request) -> JSONBytes:
+async def list_zones(hub: str, request: Request, format: Format = FORMAT, dialect: Dialect = DIALECT) -> Response:
     # Path parameter and app state read inline: this is the hottest route (see bench/api.py).
-    return JSONBytes(_zones_json(request, find_hub(request.app.state.hubs, hub)))
+    found = find_hub(request.app.state.hubs, hub)
+    if format == "csv":
+        return csv_response(_zones(found, request.app.state.live), list(ZoneOut.model_fields),
+                            f"{found.id}-zones", dialect, found.tz)
+    return JSONBytes(_zones_json(request, found))
 
 
 @router.get("/api/hubs/{hub}/zones/{zone}", response_model=ZoneOut, response_class=JSONBytes,
             summary="Live state of one zone")
-async def get_zone(zone: str, hub: Hub = Depends(get_hub), live: LiveState = Depends(get_live)) -> JSONBytes:
+async def get_zone(zone: str, format: Format = FORMAT, dialect: Dialect = DIALECT, hub: Hub = Depends(get_hub),
+                   live: LiveState = Depends(get_live)) -> Response:
     z = find_zone(hub, zone)
     now = datetime.now(UTC)
     view = next(v for v in live.views(hub.id, now) if v.zone == z.id)
-    return JSONBytes(dumps(zone_payload(z, view, now)))
+    payload = zone_payload(z, view, now)
+    if format == "csv":
+        return csv_response([payload], list(ZoneOut.model_fields), f"{hub.id}-{z.id}", dialect, hub.tz)
+    return JSONBytes(dumps(payload))
 
 
 @router.get(
@@ -76,7 +88,7 @@ async def stream(request: Request, hub: str | None = Query(None, description="On
                  live: LiveState = Depends(get_live)) -> StreamingResponse:
     hubs: dict[str, Hub] = request.app.state.hubs
     if hub is not None:
-        find_hub(hubs, hub)  # 404 if unknown
+        hub = find_hub(hubs, hub).id  # 404 if unknown; 'Stockholm' is 'stockholm'
     listener = live.broadcaster.subscribe(hub)
 
     async def events() -> AsyncIterator[bytes]:

@@ -13,6 +13,8 @@ hub's clock and the server's may differ.
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 
@@ -25,11 +27,17 @@ from collector.store.base import Store
 from hubsense.config import Hub, Zone
 
 Format = Literal["json", "csv"]
+Dialect = Literal["standard", "excel-sv"]
 Bucket = Literal["hour", "day", "week", "month"]
-START = Query(..., description="Period start: ISO 8601 with offset, or YYYY-MM-DD (local midnight).")
-END = Query(..., description="Period end, exclusive: ISO 8601 with offset, or YYYY-MM-DD (local midnight).")
-ZONE = Query(None, description="Only this zone.")
-FORMAT = Query("json", description="json, or csv (header row, ISO 8601 times).")
+START = Query(..., description="Period start, inclusive: ISO 8601 with offset, or YYYY-MM-DD (the hub's "
+              "local midnight at the start of that date).")
+END = Query(..., description="Period end, EXCLUSIVE: ISO 8601 with offset, or YYYY-MM-DD (the hub's local "
+            "midnight at the start of that date, so end=2026-04-01 stops before April 1st).")
+ZONE = Query(None, description="Only this zone (id, case-insensitive).")
+FORMAT = Query("json", description="json, or csv (a manager export: header row, ISO 8601 times).")
+DIALECT = Query("standard", description="With format=csv: 'standard' (comma-separated, '.' decimals, "
+                "ISO 8601 UTC times) or 'excel-sv' for Swedish Excel (semicolons, UTF-8 BOM, decimal comma, "
+                "rounded figures, the hub's local times, named weekdays, a named whole-hub row).")
 BUCKET_S = {"hour": 3600, "day": 86400, "week": 7 * 86400, "month": 28 * 86400}
 
 
@@ -62,20 +70,30 @@ async def get_hub(hub: str, request: Request) -> Hub:
 
 # --- hubs and zones by id -------------------------------------------------------------
 
+def unknown_id(what: str, value: str, known: Iterable[str], where: str = "") -> str:
+    """'unknown zone 'x' in hub 'h'; did you mean 'y'? (zones: a, b, c)': a 404 that helps."""
+    known = list(known)
+    close = difflib.get_close_matches(value.lower(), known, n=1, cutoff=0.5)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return f"unknown {what} {value!r}{where}{hint} ({what}s: {', '.join(known) or 'none'})"
+
+
 def find_hub(hubs: dict[str, Hub], hub_id: str) -> Hub:
-    """The hub with this id, or 404."""
-    try:
-        return hubs[hub_id]
-    except KeyError:
-        raise HTTPException(404, f"unknown hub {hub_id!r}") from None
+    """The hub with this id (ids are lower case, so 'Stockholm' finds 'stockholm'), or 404."""
+    hub = hubs.get(hub_id) or hubs.get(hub_id.lower())
+    if hub is None:
+        raise HTTPException(404, unknown_id("hub", hub_id, hubs))
+    return hub
 
 
 def find_zone(hub: Hub, zone_id: str) -> Zone:
-    """The zone with this id in the hub, or 404."""
-    try:
-        return hub.zone(zone_id)
-    except KeyError:
-        raise HTTPException(404, f"unknown zone {zone_id!r} in hub {hub.id!r}") from None
+    """The zone with this id in the hub (case-insensitive), or 404 naming the hub's zones."""
+    for candidate in (zone_id, zone_id.lower()):
+        try:
+            return hub.zone(candidate)
+        except KeyError:
+            continue
+    raise HTTPException(404, unknown_id("zone", zone_id, (z.id for z in hub.zones), f" in hub {hub.id!r}"))
 
 
 def select_zones(hub: Hub, zone: str | None) -> list[Zone]:
@@ -105,7 +123,8 @@ def period(hub: Hub, start: str, end: str, settings: Settings, bucket: str | Non
     at most ``max_buckets`` buckets), or 400 with the reason."""
     s, e = parse_time(start, hub, "start"), parse_time(end, hub, "end")
     if e <= s:
-        raise HTTPException(400, f"end ({e.isoformat()}) must be after start ({s.isoformat()})")
+        raise HTTPException(400, f"end ({end}) must be after start ({start}); end is exclusive, so one day "
+                                 f"is start={start[:10]}&end=<the next day>")
     if e - s > timedelta(days=settings.max_range_days):
         raise HTTPException(400, f"period longer than max_range_days ({settings.max_range_days} days)")
     if bucket is not None:

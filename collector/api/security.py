@@ -100,10 +100,10 @@ async def _authorize(request: Request, settings: Settings, access: Access) -> No
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
-# Swagger UI / ReDoc load their assets from a CDN; only those two pages get this policy.
-DOCS_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-            "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; img-src 'self' data: "
-            "https://fastapi.tiangolo.com; worker-src 'self' blob:; frame-ancestors 'none'")
+# Swagger UI / ReDoc (assets served locally, collector/api/docs.py) start from an inline script;
+# only those two pages get this policy.
+DOCS_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+            "img-src 'self' data:; worker-src 'self' blob:; frame-ancestors 'none'")
 DOCS_PATHS = frozenset({"/docs", "/redoc", "/docs/oauth2-redirect"})
 HEADERS = (
     ("x-content-type-options", "nosniff"),

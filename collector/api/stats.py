@@ -17,11 +17,13 @@ from collector.api.access import LIVE, MANAGER
 from collector.api.formats import csv_response, iso, json_response, null, nullable
 from collector.api.models import ForecastReport, HeatmapReport, SessionsReport, UtilisationReport
 from collector.api.params import (
+    DIALECT,
     END,
     FORMAT,
     START,
     ZONE,
     Bucket,
+    Dialect,
     Format,
     get_hub,
     get_settings,
@@ -44,16 +46,17 @@ router = APIRouter()
 def get_utilisation(
     start: str = START, end: str = END,
     bucket: Bucket = Query("day", description="Bucket size (local calendar)."),
-    zone: str | None = ZONE, format: Format = FORMAT,
+    zone: str | None = ZONE, format: Format = FORMAT, dialect: Dialect = DIALECT,
     hub: Hub = Depends(get_hub), store: Store = Depends(get_store), settings: Settings = Depends(get_settings),
 ) -> Response:
     s, e = period(hub, start, end, settings, bucket)
     zones = select_zones(hub, zone)
+    zone = zones[0].id if zone else None
     now = datetime.now(UTC)
     report = utilisation.utilisation(hub, load_history(store, hub, s, e, now, zone), bucket, zones)
     rows = _utilisation_rows(hub, report)
     if format == "csv":
-        return csv_response(rows, list(rows[0]) if rows else [], f"{hub.id}-utilisation")
+        return csv_response(rows, list(rows[0]) if rows else [], f"{hub.id}-utilisation", dialect, hub.tz)
     return json_response({"hub": hub.id, "timezone": hub.timezone, "start": s.isoformat(),
                           "end": e.isoformat(), "measured_until": _measured_until(s, e, now),
                           "bucket": bucket, "rows": rows})
@@ -90,18 +93,21 @@ def _utilisation_rows(hub: Hub, report: utilisation.Utilisation) -> list[dict]:
             summary="Hour-of-week occupancy heatmap per zone (open hours, local time, Monday first)")
 def get_heatmap(
     start: str = START, end: str = END, zone: str | None = ZONE, format: Format = FORMAT,
+    dialect: Dialect = DIALECT,
     hub: Hub = Depends(get_hub), store: Store = Depends(get_store), settings: Settings = Depends(get_settings),
 ) -> Response:
     s, e = period(hub, start, end, settings)
     now = datetime.now(UTC)
-    maps = heatmap.heatmap(hub, load_history(store, hub, s, e, now, zone), select_zones(hub, zone))
+    zones = select_zones(hub, zone)
+    zone = zones[0].id if zone else None
+    maps = heatmap.heatmap(hub, load_history(store, hub, s, e, now, zone), zones)
     if format == "csv":
         rows = [{"zone": m.zone.id, "weekday": d, "hour": h, "share": null(m.share[d, h]),
                  "data_quality": null(m.data_quality[d, h]), "open_s": float(m.open_s[d, h]),
                  "known_s": float(m.known_s[d, h]), "occupied_s": float(m.occupied_s[d, h])}
                 for m in maps for d in range(7) for h in range(24)]
         columns = ["zone", "weekday", "hour", "share", "data_quality", "open_s", "known_s", "occupied_s"]
-        return csv_response(rows, columns, f"{hub.id}-heatmap")
+        return csv_response(rows, columns, f"{hub.id}-heatmap", dialect, hub.tz)
     zones = [{"zone": m.zone.id, "share": [nullable(r) for r in m.share],
               "data_quality": [nullable(r) for r in m.data_quality],
               "open_hours": (m.open_s / 3600).tolist()} for m in maps]
@@ -115,9 +121,11 @@ def get_heatmap(
 def get_forecast(
     zone: str | None = ZONE,
     weeks: int = Query(forecast.DEFAULT_WEEKS, ge=1, le=52, description="Weeks of history to use."),
-    format: Format = FORMAT, hub: Hub = Depends(get_hub), store: Store = Depends(get_store),
+    format: Format = FORMAT, dialect: Dialect = DIALECT, hub: Hub = Depends(get_hub),
+    store: Store = Depends(get_store),
 ) -> Response:
     zones = select_zones(hub, zone)
+    zone = zones[0].id if zone else None
     now = datetime.now(UTC)
     start, _ = forecast.window(now.timestamp(), weeks)
     history = load_history(store, hub, from_epoch(start), now, now, zone)
@@ -127,7 +135,7 @@ def get_forecast(
             for f in forecasts for d in range(7) for h in range(24)]
     if format == "csv":
         return csv_response(rows, ["zone", "weekday", "hour", "probability", "weeks", "label"],
-                            f"{hub.id}-forecast")
+                            f"{hub.id}-forecast", dialect, hub.tz)
     quality = {f.zone.id: null(f.data_quality) for f in forecasts}
     by_zone = [{"zone": z.id, "data_quality": quality[z.id],
                 "cells": [{k: v for k, v in r.items() if k != "zone"} for r in rows if r["zone"] == z.id]}
@@ -137,15 +145,19 @@ def get_forecast(
 
 
 @router.get("/api/hubs/{hub}/sessions", response_model=SessionsReport, dependencies=[MANAGER],
-            summary="Daily peak concurrency, occupied sessions and door traffic")
+            summary="Three tables: occupied sessions, daily peak concurrency and door traffic")
 def get_sessions(
     start: str = START, end: str = END, zone: str | None = ZONE, format: Format = FORMAT,
-    table: Literal["peaks", "sessions", "doors"] = Query(
-        "peaks", description="With format=csv: which table to return (CSV holds one table)."),
+    dialect: Dialect = DIALECT,
+    table: Literal["sessions", "peaks", "doors"] = Query(
+        "sessions", description="With format=csv, the table to export (a CSV holds one table): 'sessions' "
+        "(the default: one row per zone and desk), 'peaks' (one row per local day) or 'doors' (one row per "
+        "room with a door sensor). JSON always holds all three, under these names."),
     hub: Hub = Depends(get_hub), store: Store = Depends(get_store), settings: Settings = Depends(get_settings),
 ) -> Response:
     s, e = period(hub, start, end, settings)
     zones = select_zones(hub, zone)
+    zone = zones[0].id if zone else None
     now = datetime.now(UTC)
     history = load_history(store, hub, s, e, now, zone)
     tables = {
@@ -158,7 +170,7 @@ def get_sessions(
         columns = list(rows[0]) if rows else []
         if table == "doors":
             rows = [{**r, "by_hour_of_day": " ".join(map(str, r["by_hour_of_day"]))} for r in rows]
-        return csv_response(rows, columns, f"{hub.id}-{table}")
+        return csv_response(rows, columns, f"{hub.id}-{table}", dialect, hub.tz)
     return json_response({"hub": hub.id, "timezone": hub.timezone, "start": s.isoformat(),
                           "end": e.isoformat(), "measured_until": _measured_until(s, e, now), **tables})
 

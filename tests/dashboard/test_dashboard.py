@@ -338,3 +338,13 @@ def test_lost_server_shows_the_no_contact_banner(page, server):
         expect(banner).to_be_hidden()
     finally:
         proxy.close()
+
+
+def test_api_docs_render_without_internet(page, server):
+    outside: list[str] = []
+    page.route(re.compile(r"^(?!http://127\.0\.0\.1)"),
+               lambda route: (outside.append(route.request.url), route.abort()))
+    page.goto(f"{server.url}/docs")
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("hubsense", timeout=15_000)
+    expect(page.locator(".opblock").first).to_be_visible()
+    assert outside == []

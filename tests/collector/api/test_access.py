@@ -13,7 +13,7 @@ from collector.store.sqlite import SqliteStore
 from tests.support import api_app
 
 EXPECTED = {
-    "/healthz": Access.PUBLIC, "/manager": Access.PUBLIC,
+    "/healthz": Access.PUBLIC, "/manager": Access.PUBLIC, "/docs": Access.PUBLIC, "/redoc": Access.PUBLIC,
     "/": Access.LIVE, "/kiosk": Access.LIVE, "/api/hubs": Access.LIVE, "/api/hubs/{hub}/zones": Access.LIVE,
     "/api/hubs/{hub}/zones/{zone}": Access.LIVE, "/api/stream": Access.LIVE, "/api/hubs/{hub}/forecast": Access.LIVE,
 }

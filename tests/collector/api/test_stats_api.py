@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from collector.api import models
+from collector.api.formats import install_error_bodies
 from collector.api.stats import router
 from collector.model import ReceivedEvent
 from collector.settings import Settings
@@ -41,6 +42,7 @@ def client(store):
     app.state.store = store
     app.state.hubs = {HUB.id: HUB}
     app.include_router(router)
+    install_error_bodies(app)
     with TestClient(app) as c:
         yield c
 
@@ -88,8 +90,13 @@ def test_utilisation_csv_has_header_and_iso_times(client):
     ({"start": "2026-06-01T00:00:00", "end": "2026-06-02"}, 400, "no UTC offset"),
     ({"start": "2026-06-02T00:00:00 02:00", "end": "2026-06-01"}, 400, "must be after start"),  # '+' unencoded
     ({"start": "yesterday", "end": "2026-06-02"}, 400, "not an ISO 8601"),
-    ({"start": "2026-06-01", "end": "2026-06-02", "zone": "nope"}, 404, "unknown zone"),
-    ({"start": "2026-06-01", "end": "2026-06-02", "bucket": "decade"}, 422, "hour"),
+    ({"start": "2026-06-01", "end": "2026-06-02", "zone": "nope"}, 404,
+     "unknown zone 'nope' in hub 'h' (zones: z, d, r0)"),
+    ({"start": "2026-06-01", "end": "2026-06-02", "zone": "r1"}, 404, "did you mean 'r0'?"),
+    ({"start": "2026-06-01", "end": "2026-06-02", "bucket": "fortnight"}, 422,
+     """{"detail":"bucket: 'fortnight' is not one of 'hour', 'day', 'week' or 'month'"}"""),
+    ({"start": "2026-06-03", "end": "2026-06-03"}, 400,
+     "end (2026-06-03) must be after start (2026-06-03); end is exclusive"),
 ])
 def test_bad_requests_get_a_reason(client, params, status, reason):
     r = client.get("/api/hubs/h/utilisation", params=params)
@@ -142,7 +149,12 @@ def test_sessions_peaks_and_doors(client, store):
     door = report.doors[0]
     assert (door.zone, door.openings, door.by_hour_of_day[9]) == ("r0", 2, 2)
     assert door.per_open_hour == pytest.approx(2 / 9)
-    peaks_csv = rows_of(client.get("/api/hubs/h/sessions", params={**params, "format": "csv"}).text)
+    sessions_csv = client.get("/api/hubs/h/sessions", params={**params, "format": "csv"})
+    assert sessions_csv.headers["content-disposition"] == 'attachment; filename="h-sessions.csv"'
+    rows = rows_of(sessions_csv.text)  # the sessions route's CSV is the sessions table
+    assert list(rows[0]) == ["zone", "desk", "count", "median_s", "p90_s", "data_quality"]
+    assert (rows[0]["zone"], rows[0]["count"], rows[0]["median_s"]) == ("z", "1", "5400.0")
+    peaks_csv = rows_of(client.get("/api/hubs/h/sessions", params={**params, "format": "csv", "table": "peaks"}).text)
     assert peaks_csv[0]["date"] == "2026-06-02" and peaks_csv[0]["peak_zones"] == "2"
     doors_csv = rows_of(client.get("/api/hubs/h/sessions", params={**params, "format": "csv", "table": "doors"}).text)
     assert doors_csv[0]["zone"] == "r0" and doors_csv[0]["by_hour_of_day"].split()[9] == "2"
