@@ -21,7 +21,7 @@ import argparse
 import heapq
 import sys
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -30,9 +30,10 @@ from collector.engine.engine import Engine
 from collector.engine.profiles import resolve
 from collector.model import AgentHealth, ReceivedEvent, StateChange
 from collector.store.base import Store
-from hubsense.config import WEEKDAYS, Hub, Zone, ZoneKind
+from hubsense.config import Hub, Zone, ZoneKind
 from hubsense.progress import add_progress_argument, progress
 from hubsense.protocol import SensorState, Signal, kind_spec
+from hubsense.spans import merge_spans
 
 HEARTBEAT_S = 300.0
 LATENCY_S = 0.2
@@ -66,21 +67,6 @@ def pattern(zone: Zone) -> Pattern:
 # -- occupancy -----------------------------------------------------------------
 
 
-def open_spans(hub: Hub, start: datetime, end: datetime) -> list[tuple[float, float]]:
-    """Opening hours as UTC epoch spans of each local day in [start, end)."""
-    tz = hub.tz
-    spans = []
-    day = start.astimezone(tz).date()
-    while datetime.combine(day, time(0), tz) < end:
-        for hours in hub.opening_hours:
-            if WEEKDAYS[day.weekday()] in hours.days:
-                a = datetime.combine(day, hours.open, tz).timestamp()
-                b = datetime.combine(day, hours.close, tz).timestamp()
-                spans.append((max(a, start.timestamp()), min(b, end.timestamp())))
-        day += timedelta(days=1)
-    return [(a, b) for a, b in spans if b > a]
-
-
 def visits(rng: np.random.Generator, hub: Hub, p: Pattern, spans: list[tuple[float, float]]) -> np.ndarray:
     """(n, 2) occupied periods (merged visits) inside / slightly beyond opening hours."""
     out = []
@@ -99,17 +85,8 @@ def visits(rng: np.random.Generator, hub: Hub, p: Pattern, spans: list[tuple[flo
             stays = rng.gamma(2.0, p.mean_stay_s / 2.0, len(starts)).clip(300, None)
         ends = np.minimum(starts + stays, b + rng.uniform(0, 900, len(starts)))
         out.append(np.column_stack((np.maximum(starts, a - 600), ends)))
-    return _union(np.concatenate(out) if out else np.zeros((0, 2)))
-
-
-def _union(spans: np.ndarray) -> np.ndarray:
-    if len(spans) == 0:
-        return spans
-    spans = spans[np.argsort(spans[:, 0])]
-    reach = np.maximum.accumulate(spans[:, 1])
-    new = np.concatenate(([True], spans[1:, 0] > reach[:-1]))
-    last = np.concatenate((np.flatnonzero(new)[1:] - 1, [len(spans) - 1]))
-    return np.column_stack((spans[new, 0], reach[last]))
+    merged = merge_spans(map(tuple, np.concatenate(out).tolist())) if out else []
+    return np.array(merged, dtype=np.float64).reshape(-1, 2)
 
 
 # -- sensor signals --------------------------------------------------------------
@@ -170,7 +147,7 @@ class Written:
 
 def hub_messages(rng: np.random.Generator, hub: Hub, start: datetime, end: datetime) -> list[tuple]:
     """Every message of the hub in receive-time order: (received, order, kind, agent, data)."""
-    spans = open_spans(hub, start, end)
+    spans = hub.open_spans(start.timestamp(), end.timestamp())
     zones = {z.id: z for z in hub.zones}
     periods: dict[tuple[str, str | None], np.ndarray] = {}
     streams = []

@@ -24,7 +24,7 @@ import random
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from hubsense.config import Hub, OpeningHours, Sensor, Zone, ZoneKind
+from hubsense.config import Hub, Sensor, Zone, ZoneKind
 from hubsense.protocol import SensorState, Signal, kind_spec
 
 # Relative arrival intensity by local hour (lunch dip, mid-morning and afternoon peaks).
@@ -56,12 +56,14 @@ class Timing:
         return cls(hold_s=max(60.0, 1.2 * real), min_gap_s=max(6.0, real), min_door_s=max(6.0, real))
 
 
-def opening_hours(hub: Hub, day: date) -> OpeningHours | None:
-    weekday = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"][day.weekday()]
-    for hours in hub.opening_hours:
-        if weekday in hours.days:
-            return hours
-    return None
+def opening_hours(hub: Hub, day: date) -> tuple[float, float] | None:
+    """The day's (first) opening span in seconds since local midnight (wall clock), or None if closed."""
+    midnight = day_start(hub, day)
+    spans = hub.open_spans(midnight.timestamp(), (midnight + timedelta(days=1)).timestamp())
+    if not spans:
+        return None
+    opens, closes = (datetime.fromtimestamp(t, hub.tz).time() for t in spans[0])
+    return _seconds(opens), _seconds(closes)
 
 
 def _seconds(t: time) -> float:
@@ -78,7 +80,7 @@ def plan_day(hub: Hub, day: date, rng: random.Random, timing: Timing | None = No
     if hours is None:
         return []
     timing = timing or Timing()
-    start, end = _seconds(hours.open), _seconds(hours.close)
+    start, end = hours
     by_zone: dict[str, list[Sensor]] = {}
     for agent in hub.agents:
         for sensor in agent.sensors:
@@ -216,10 +218,14 @@ def day_start(hub: Hub, day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=hub.tz)
 
 
+def next_opening(hub: Hub, after: datetime, max_days: int = 14) -> datetime:
+    """``after`` if the hub is open then, else its next opening (local time); ValueError if it never opens."""
+    spans = hub.open_spans(after.timestamp(), after.timestamp() + max_days * 86400.0)
+    if not spans:
+        raise ValueError(f"hub {hub.id} is never open")
+    return datetime.fromtimestamp(spans[0][0], hub.tz)
+
+
 def next_open_day(hub: Hub, day: date, max_days: int = 14) -> date:
     """``day`` or the first day after it on which the hub is open."""
-    for i in range(max_days):
-        d = day + timedelta(days=i)
-        if opening_hours(hub, d) is not None:
-            return d
-    raise ValueError(f"hub {hub.id} is never open")
+    return next_opening(hub, day_start(hub, day), max_days).date()

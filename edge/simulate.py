@@ -14,13 +14,13 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from gpiozero.pins.mock import MockFactory
 
 from edge.agent import Agent
-from edge.scenario import Change, Timing, day_start, next_open_day, opening_hours, plan_day
+from edge.scenario import Change, Timing, day_start, next_opening, plan_day
 from edge.sensors import active_level
 from edge.settings import AgentSettings
 from hubsense.config import Hub, Sensor
@@ -44,18 +44,8 @@ def drive(factory: MockFactory, sensor: Sensor, state: SensorState) -> None:
 def default_start(hub: Hub, now: datetime) -> datetime:
     """Now (in the hub's time zone) if the hub is open, else shortly before its next opening."""
     local = now.astimezone(hub.tz)
-    hours = opening_hours(hub, local.date())
-    if hours is not None and hours.open <= local.time() < hours.close:
-        return local
-    day = local.date() if hours is not None and local.time() < hours.open else local.date() + timedelta(days=1)
-    return _day_open(hub, next_open_day(hub, day))
-
-
-def _day_open(hub: Hub, day: date) -> datetime:
-    hours = opening_hours(hub, day)
-    assert hours is not None
-    opens = datetime.combine(day, hours.open, tzinfo=hub.tz)
-    return opens - timedelta(seconds=LEAD_IN_S)
+    opening = next_opening(hub, local)
+    return local if opening <= local else opening - timedelta(seconds=LEAD_IN_S)
 
 
 class SimClock:
@@ -141,7 +131,8 @@ class HubSimulation:
                 if wait > 0 and stop.wait(wait):
                     return
                 self.apply(change)
-            sim.jump(_day_open(self.hub, next_open_day(self.hub, day + timedelta(days=1))))
+            opening = next_opening(self.hub, day_start(self.hub, day + timedelta(days=1)))
+            sim.jump(opening - timedelta(seconds=LEAD_IN_S))
             log.info("simulation %s: day %s done (%d changes so far)", self.hub.id, day, self.changes)
 
 

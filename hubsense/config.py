@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import tomllib
 from collections import Counter
-from datetime import time
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from hubsense.protocol import ID_PATTERN, SensorKind, kind_spec
+from hubsense.spans import merge_spans
 
 Ident = Annotated[str, Field(pattern=ID_PATTERN)]
 
@@ -199,6 +200,33 @@ class Hub(_Strict):
     def sensors(self) -> dict[str, tuple[Agent, Sensor]]:
         """Every sensor of the hub by id, with its agent."""
         return {s.id: (a, s) for a in self.agents for s in a.sensors}
+
+    # -- opening hours ---------------------------------------------------------
+
+    def hours_on(self, day: date) -> list[OpeningHours]:
+        """The opening-hours entries that apply on a local date (none: closed all day)."""
+        weekday = WEEKDAYS[day.weekday()]
+        return [h for h in self.opening_hours if weekday in h.days]
+
+    def open_spans(self, start: float, end: float) -> list[tuple[float, float]]:
+        """Opening hours inside [start, end] (epoch seconds) as sorted, disjoint epoch spans.
+
+        The one expansion of "local day x opening hours": each local date's hours become UTC
+        instants through zoneinfo, so a DST day keeps its local 08:00-17:00 (the instants shift by
+        an hour; the open length changes only if the hours span the 02:00-03:00 jump)."""
+        if end <= start:
+            return []
+        tz = self.tz
+        day = datetime.fromtimestamp(start, UTC).astimezone(tz).date()
+        last = datetime.fromtimestamp(end, UTC).astimezone(tz).date()
+        spans = []
+        while day <= last:
+            for hours in self.hours_on(day):
+                a = datetime.combine(day, hours.open, tz).timestamp()
+                b = datetime.combine(day, hours.close, tz).timestamp()
+                spans.append((max(a, start), min(b, end)))
+            day += timedelta(days=1)
+        return merge_spans(spans)
 
 
 def _duplicates(ids: list[str]) -> list[str]:

@@ -19,6 +19,7 @@ from enum import StrEnum
 
 from collector.bookings.calendar import Booking
 from collector.model import OccupancyState, StateChange
+from hubsense.spans import merge_spans
 
 DEFAULT_GRACE = timedelta(minutes=15)
 Interval = tuple[datetime, datetime]
@@ -50,17 +51,7 @@ def state_intervals(changes: Iterable[StateChange], zone: str, start: datetime,
         state, since = c.state, max(since, at)
     if end > since:
         out[state].append((since, end))
-    return {s: _merge(v) for s, v in out.items()}
-
-
-def _merge(intervals: Iterable[Interval]) -> list[Interval]:
-    merged: list[Interval] = []
-    for a, b in sorted(i for i in intervals if i[1] > i[0]):
-        if merged and a <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], b))
-        else:
-            merged.append((a, b))
-    return merged
+    return {s: merge_spans(v) for s, v in out.items()}
 
 
 def _clip(intervals: Iterable[Interval], start: datetime, end: datetime) -> list[Interval]:
@@ -147,7 +138,7 @@ def room_usage(zone: str, bookings: Sequence[Booking], changes: Sequence[StateCh
     span_start = min([start, *(b.start for b in own)])
     span_end = max([until, *(min(b.end, now) for b in own)])
     states = state_intervals(changes, zone, span_start, max(span_start, span_end))
-    booked = _clip(_merge((b.start, b.end) for b in own), start, until)
+    booked = _clip(merge_spans((b.start, b.end) for b in own), start, until)
     occupied = _clip(states[OccupancyState.OCCUPIED], start, until)
     free = _clip(states[OccupancyState.FREE], start, until)
     booked_used = _intersect(booked, occupied)

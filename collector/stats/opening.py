@@ -1,36 +1,23 @@
 """Opening hours as UTC intervals and as a cumulative "open seconds" function.
 
-Opening hours are local wall-clock times (``Hub.opening_hours``).  They are
-turned into UTC instants per local day with zoneinfo, so a DST day keeps its
-local 08:00-17:00 (the UTC instants shift by an hour; the open length changes
-only if the hours span the 02:00-03:00 jump).
+Opening hours are local wall-clock times (``Hub.opening_hours``); ``Hub.open_spans`` turns
+them into UTC instants per local day with zoneinfo (DST-safe).  :class:`Mask` makes any set of
+intervals (opening hours, or anything else) a cumulative length function.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
 import numpy as np
 
 from collector.stats.history import History
-from collector.stats.localtime import local_dates
-from hubsense.config import WEEKDAYS, Hub
+from hubsense.config import Hub
 
 
 def opening_intervals(hub: Hub, start: float, end: float) -> np.ndarray:
-    """Sorted, disjoint (n, 2) array of [open, close) epoch seconds inside [start, end]."""
-    tz = hub.tz
-    spans: list[tuple[float, float]] = []
-    for day in local_dates(tz, start, end):
-        weekday = WEEKDAYS[day.weekday()]
-        for hours in hub.opening_hours:
-            if weekday in hours.days:
-                a = datetime.combine(day, hours.open, tz).timestamp()
-                b = datetime.combine(day, hours.close, tz).timestamp()
-                spans.append((max(a, start), min(b, end)))
-    arr = np.array(spans, dtype=np.float64).reshape(-1, 2)
-    return merge_intervals(arr[arr[:, 1] > arr[:, 0]])
+    """Sorted, disjoint (n, 2) array of [open, close) epoch seconds inside [start, end] (``Hub.open_spans``)."""
+    return np.array(hub.open_spans(start, end), dtype=np.float64).reshape(-1, 2)
 
 
 def opening_state(hub: Hub, now: float, horizon_days: int = 8) -> tuple[bool, float | None, float | None]:
@@ -44,18 +31,6 @@ def opening_state(hub: Hub, now: float, horizon_days: int = 8) -> tuple[bool, fl
     if first_open <= now:
         return True, None, first_close if first_close < end else None
     return False, first_open, None
-
-
-def merge_intervals(spans: np.ndarray) -> np.ndarray:
-    """Merge overlapping or touching [a, b) intervals (vectorised)."""
-    if len(spans) == 0:
-        return spans.reshape(0, 2)
-    spans = spans[np.argsort(spans[:, 0], kind="stable")]
-    reach = np.maximum.accumulate(spans[:, 1])
-    new = np.concatenate(([True], spans[1:, 0] > reach[:-1]))
-    starts = spans[new, 0]
-    group_end = np.concatenate((np.flatnonzero(new)[1:] - 1, [len(spans) - 1]))
-    return np.column_stack((starts, reach[group_end]))
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 import numpy as np
 
-from collector.stats.opening import Mask, merge_intervals, opening_intervals
+from collector.stats.opening import Mask, opening_intervals
+from hubsense.spans import merge_spans
 from tests.collector.stats._hubs import local, make_hub
 
 
@@ -29,7 +30,7 @@ def test_intervals_are_clipped_to_the_period():
 
 
 def test_merge_and_mask_cumulative():
-    merged = merge_intervals(np.array([[5.0, 7.0], [0.0, 2.0], [1.0, 3.0], [7.0, 8.0]]))
+    merged = np.array(merge_spans([(5.0, 7.0), (0.0, 2.0), (1.0, 3.0), (7.0, 8.0)]))
     assert merged.tolist() == [[0, 3], [5, 8]]
     mask = Mask.of(merged)
     assert mask.cum(np.array([-1.0, 1.0, 4.0, 6.0, 9.0])).tolist() == [0, 1, 3, 4, 6]
