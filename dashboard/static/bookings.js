@@ -91,6 +91,7 @@ export function renderReport(target, report) {
 async function refresh(root, parts) {
   const id = hub();
   if (!id) return;
+  root.hidden = false;
   try {
     const [live, report] = await Promise.all([
       api(`/api/hubs/${encodeURIComponent(id)}/bookings/live`),
@@ -100,8 +101,14 @@ async function refresh(root, parts) {
     renderReport(parts.report, report);
     root.removeAttribute("aria-busy");
   } catch (err) {
-    parts.live.replaceChildren(el("p", { class: "error", role: "alert" }, `${tr("error")} (${err.message})`));
     parts.report.replaceChildren();
+    if (err.status === 401 || err.status === 403) {
+      // the page says once what is missing (a manager token); no second, raw message here
+      parts.live.replaceChildren();
+      root.hidden = true;
+      return;
+    }
+    parts.live.replaceChildren(el("p", { class: "error", role: "alert" }, `${tr("error")} (${err.status ?? "–"})`));
   }
 }
 
@@ -114,6 +121,7 @@ function start() {
   const again = () => refresh(root, parts);
   document.getElementById("hub")?.addEventListener("change", again);
   document.getElementById("filters")?.addEventListener("submit", () => setTimeout(again, 0));
+  document.addEventListener("hubsense:reload", again); // e.g. a manager token was saved
   setInterval(again, LIVE_REFRESH_MS);
   // the hub list is filled asynchronously by the page's own script: wait for a hub to be chosen
   const wait = setInterval(() => { if (hub()) { clearInterval(wait); again(); } }, 100);

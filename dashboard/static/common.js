@@ -64,6 +64,7 @@ export class ApiError extends Error {
   constructor(status, detail) {
     super(`${status}${detail ? ": " + detail : ""}`);
     this.status = status;
+    this.detail = detail;
   }
 }
 

@@ -130,6 +130,13 @@ export const DICTS = {
     minutes: "{n} min",
     hours: "{n} tim",
     needs_token: "Servern kräver en åtkomsttoken.",
+    token_needed: "Statistik, sensorhälsa och export kräver en förvaltartoken. Skriv in den ovan och välj Spara.",
+    token_refused: "Servern godtog inte den här token som förvaltartoken. Kontrollera den och välj Spara igen.",
+    range_missing: "Välj både Från- och Till-datum.",
+    range_reversed: "Till-datumet ({to}) ligger före Från-datumet ({from}). Välj ett Till-datum samma dag eller senare.",
+    error_period: "Perioden {from} – {to} kan inte visas ({e}).",
+    error_network: "Ingen kontakt med servern.",
+    csv_excel: "Excel",
   },
   en: {
     lang_name: "English",
@@ -258,6 +265,13 @@ export const DICTS = {
     minutes: "{n} min",
     hours: "{n} h",
     needs_token: "The server requires an access token.",
+    token_needed: "Statistics, sensor health and exports need a manager token. Type it above and choose Save.",
+    token_refused: "The server did not accept this token as a manager token. Check it and choose Save again.",
+    range_missing: "Choose both a From and a To date.",
+    range_reversed: "The To date ({to}) is before the From date ({from}). Choose a To date on the same day or later.",
+    error_period: "The period {from} – {to} cannot be shown ({e}).",
+    error_network: "No contact with the server.",
+    csv_excel: "Excel",
   },
 };
 

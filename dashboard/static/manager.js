@@ -9,7 +9,7 @@ import { heatmapSvg, hubHeatmap } from "./heatmap.js";
 const $ = (id) => document.getElementById(id);
 const DAY_MS = 86400_000;
 const HEALTH_REFRESH_MS = 30_000;
-const state = { hub: null, names: new Map(), data: null, health: null };
+const state = { hub: null, names: new Map(), data: null, health: null, locked: false };
 
 // ---- period -------------------------------------------------------------------
 function isoDate(ms) {
@@ -28,6 +28,41 @@ function period() {
   return { start: $("from").value, end: isoDate(Date.parse($("to").value) + DAY_MS) };
 }
 
+/** What is wrong with the dates as typed, in the page's language; "" when they are fine. */
+function periodProblem() {
+  const from = $("from").value;
+  const to = $("to").value;
+  if (!from || !to) return t("range_missing");
+  if (to < from) return t("range_reversed", { from: localDate(from), to: localDate(to) });
+  return "";
+}
+
+/** A typed YYYY-MM-DD as the user's locale writes it ("5 nov. 2026"). */
+function localDate(day) {
+  const [y, m, d] = day.split("-").map(Number);
+  return new Intl.DateTimeFormat(document.documentElement.lang === "sv" ? "sv-SE" : "en-GB",
+    { day: "numeric", month: "short", year: "numeric" }).format(new Date(y, m - 1, d));
+}
+
+// ---- access: one clear message without a (valid) manager token ------------------------------
+function isAuthError(err) {
+  return err instanceof ApiError && (err.status === 401 || err.status === 403);
+}
+
+function setLocked(locked) {
+  state.locked = locked;
+  document.body.classList.toggle("locked", locked);
+  $("locked").hidden = !locked;
+  if (locked) $("locked-text").textContent = token() ? t("token_refused") : t("token_needed");
+  renderCsv();
+}
+
+/** Stats panels empty (an error or no access): nothing stale stays on screen. */
+function clearStats() {
+  state.data = null;
+  for (const id of ["figures", "util", "quality", "series", "heatmap", "heat-legend", "sessions"]) $(id).replaceChildren();
+}
+
 // ---- loading --------------------------------------------------------------------
 async function loadNames(hub) {
   const zones = await api(`/api/hubs/${hub.id}/zones`);
@@ -41,6 +76,12 @@ async function loadNames(hub) {
 
 async function loadStats() {
   const hub = state.hub;
+  const problem = periodProblem();
+  if (problem) {
+    clearStats();
+    showMessage(problem);
+    return;
+  }
   const { start, end } = period();
   const bucket = $("bucket").value;
   $("status").querySelector(".status-text").textContent = "…";
@@ -54,8 +95,10 @@ async function loadStats() {
     if (state.hub !== hub) return;
     state.data = { util, heat, sess };
     $("error").hidden = true;
+    setLocked(false);
     renderStats();
   } catch (err) {
+    clearStats();
     showError(err);
   } finally {
     $("status").querySelector(".status-text").textContent = "";
@@ -74,8 +117,21 @@ async function loadHealth() {
 }
 
 function showError(err) {
-  const auth = err instanceof ApiError && (err.status === 401 || err.status === 403);
-  $("error").textContent = auth ? t("needs_token") : t("error_load", { e: err.message });
+  if (isAuthError(err)) {
+    $("error").hidden = true;
+    setLocked(true);
+    return;
+  }
+  if (err instanceof ApiError && err.status === 400) {
+    const { start, end } = period();
+    showMessage(t("error_period", { from: localDate(start), to: localDate($("to").value), e: err.detail || "" }));
+    return;
+  }
+  showMessage(err instanceof ApiError ? t("error_load", { e: err.status }) : t("error_network"));
+}
+
+function showMessage(text) {
+  $("error").textContent = text;
   $("error").hidden = false;
 }
 
@@ -185,8 +241,10 @@ function renderSessions(sess) {
     el("th", { scope: "col", class: "num", text: t("sessions_median") }), el("th", { scope: "col", class: "num", text: t("sessions_p90") })));
   const body = el("tbody", {}, ...sess.sessions.map((s) => {
     const name = s.desk ? `${state.names.get(s.zone) ?? s.zone} · ${state.names.get(`${s.zone}/${s.desk}`) ?? s.desk}` : state.names.get(s.zone) ?? s.zone;
-    return el("tr", {}, el("th", { scope: "row", text: name }), el("td", { class: "num", text: String(s.count) }),
-      el("td", { class: "num", text: formatDuration(s.median_s) }), el("td", { class: "num", text: formatDuration(s.p90_s) }));
+    return el("tr", {}, el("th", { scope: "row", text: name }),
+      el("td", { class: "num", "data-label": t("sessions_count"), text: String(s.count) }),
+      el("td", { class: "num", "data-label": t("sessions_median"), text: formatDuration(s.median_s) }),
+      el("td", { class: "num", "data-label": t("sessions_p90"), text: formatDuration(s.p90_s) }));
   }));
   $("sessions").replaceChildren(head, body);
 }
@@ -208,9 +266,13 @@ function renderHeatmap() {
 }
 
 // ---- CSV ---------------------------------------------------------------------------
-function csvLink(label, path, query, filename) {
-  const href = apiUrl(path, { ...query, format: "csv" });
-  const a = el("a", { href, download: filename, text: `${label} (CSV)` });
+function csvLink(label, path, query, filename, excel = false) {
+  const href = apiUrl(path, { ...query, format: "csv", dialect: excel ? "excel-sv" : null });
+  const text = `${label} (${excel ? t("csv_excel") : "CSV"})`;
+  if (state.locked) {
+    return el("li", {}, el("a", { role: "link", "aria-disabled": "true", class: "disabled", text }));
+  }
+  const a = el("a", { href, download: filename, text, "data-dialect": excel ? "excel-sv" : "standard" });
   // Manager API calls take the token as a Bearer header, which a plain link cannot send.
   a.addEventListener("click", async (event) => {
     if (!token()) return;
@@ -232,17 +294,25 @@ function csvLink(label, path, query, filename) {
 }
 
 function renderCsv() {
+  if (!state.hub) return;
   const hub = state.hub.id;
   const { start, end } = period();
   const bucket = $("bucket").value;
   const base = `/api/hubs/${hub}`;
-  $("csv").replaceChildren(
-    csvLink(t("csv_util"), `${base}/utilisation`, { start, end, bucket }, `${hub}-utilisation.csv`),
-    csvLink(t("csv_heatmap"), `${base}/heatmap`, { start, end }, `${hub}-heatmap.csv`),
-    csvLink(t("peaks_title"), `${base}/sessions`, { start, end, table: "peaks" }, `${hub}-peaks.csv`),
-    csvLink(t("csv_sessions"), `${base}/sessions`, { start, end, table: "sessions" }, `${hub}-sessions.csv`),
-    csvLink(t("csv_forecast"), `${base}/forecast`, {}, `${hub}-forecast.csv`),
-  );
+  const links = [
+    [t("csv_util"), `${base}/utilisation`, { start, end, bucket }, "utilisation"],
+    [t("csv_heatmap"), `${base}/heatmap`, { start, end }, "heatmap"],
+    [t("peaks_title"), `${base}/sessions`, { start, end, table: "peaks" }, "peaks"],
+    [t("csv_sessions"), `${base}/sessions`, { start, end, table: "sessions" }, "sessions"],
+    [t("csv_forecast"), `${base}/forecast`, {}, "forecast"],
+  ];
+  // Swedish Excel wants semicolons, decimal commas and a BOM: offer that variant first in Swedish.
+  const excelFirst = document.documentElement.lang === "sv";
+  $("csv").replaceChildren(...links.flatMap(([label, path, query, name]) => {
+    const plain = csvLink(label, path, query, `${hub}-${name}.csv`);
+    const excel = csvLink(label, path, query, `${hub}-${name}-excel.csv`, true);
+    return excelFirst ? [excel, plain] : [plain, excel];
+  }));
 }
 
 // ---- health ------------------------------------------------------------------------
@@ -262,6 +332,11 @@ function seconds(value) {
 
 function renderHealth() {
   const table = $("health");
+  if (isAuthError(state.health)) {
+    table.replaceChildren();
+    setLocked(true);
+    return;
+  }
   if (state.health === "missing" || state.health instanceof Error) {
     table.replaceChildren(el("caption", { text: state.health === "missing" ? t("health_missing") : t("error_load", { e: state.health.message }) }));
     return;
@@ -271,11 +346,11 @@ function renderHealth() {
     "health_clock", "health_stuck"].map((k) => el("th", { scope: "col", text: t(k) }))));
   const body = el("tbody", {}, ...agents.map((a) => el("tr", { "data-agent": a.agent, "data-status": a.status },
     el("th", { scope: "row" }, el("span", { text: a.agent }), a.name ? el("div", { class: "agent-name", text: a.name }) : null),
-    el("td", {}, statusBadge(a)),
-    el("td", { text: a.last_heartbeat ? ago(a.last_heartbeat) : t("no_data") }),
-    el("td", { class: "num", text: a.queue_depth === null || a.queue_depth === undefined ? t("no_data") : `${a.queue_depth}${a.dropped ? ` (−${a.dropped})` : ""}` }),
-    el("td", { class: "num", text: a.clock_offset_s === null || a.clock_offset_s === undefined ? t("no_data") : seconds(a.clock_offset_s) }),
-    el("td", { text: a.stuck_sensors?.length ? a.stuck_sensors.join(", ") : t("health_none") }))));
+    el("td", { "data-label": t("health_status") }, statusBadge(a)),
+    el("td", { "data-label": t("health_heartbeat"), text: a.last_heartbeat ? ago(a.last_heartbeat) : t("no_data") }),
+    el("td", { class: "num", "data-label": t("health_queue"), text: a.queue_depth === null || a.queue_depth === undefined ? t("no_data") : `${a.queue_depth}${a.dropped ? ` (−${a.dropped})` : ""}` }),
+    el("td", { class: "num", "data-label": t("health_clock"), text: a.clock_offset_s === null || a.clock_offset_s === undefined ? t("no_data") : seconds(a.clock_offset_s) }),
+    el("td", { "data-label": t("health_stuck"), text: a.stuck_sensors?.length ? a.stuck_sensors.join(", ") : t("health_none") }))));
   table.replaceChildren(head, body);
 }
 
@@ -304,12 +379,19 @@ function selectHub(hub) {
 async function main() {
   translateStatic();
   initPeriod();
-  setupLangSwitch($("lang"), () => { if (state.data) renderStats(); renderHealth(); renderCsv(); updateNavLinks(); });
+  setupLangSwitch($("lang"), () => {
+    if (state.data) renderStats();
+    renderHealth();
+    setLocked(state.locked);
+    updateNavLinks();
+  });
   $("token").value = token();
   $("token-form").addEventListener("submit", (event) => {
     event.preventDefault();
     saveToken($("token").value.trim());
+    // every panel reloads with the new token, the bookings too (dashboard/static/bookings.js)
     if (state.hub) selectHub(state.hub);
+    document.dispatchEvent(new CustomEvent("hubsense:reload"));
   });
   $("filters").addEventListener("submit", (event) => {
     event.preventDefault();

@@ -160,7 +160,7 @@ def test_manager_utilisation_bars(page, server, hubs):
 
 def test_manager_csv_download(page, server):
     page.goto(f"{server.url}/manager?hub=stockholm")
-    link = page.locator("#csv a", has_text="Beläggning")
+    link = page.locator("#csv a", has_text="Beläggning (CSV)")
     expect(link).to_have_count(1)
     with page.expect_download() as info:
         link.click()
