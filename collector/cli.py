@@ -8,14 +8,15 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from collector.settings import settings_from_args
-from hubsense.config import ConfigError
+from collector.settings import settings_from_args, settings_reference
 from hubsense.logs import setup_logging
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("collector", help="run the collector: MQTT ingest, storage, API and dashboard")
     _common(p)
+    p.add_argument("--print-settings", action="store_true",
+                   help="print every setting (environment variable, default, description) as Markdown and exit")
     p.set_defaults(func=_run_collector)
 
     d = sub.add_parser("demo", help="broker + collector + simulated agents for the real hub layouts")
@@ -52,14 +53,14 @@ def _logging(level: str, json_lines: bool = False) -> None:
 def _run_collector(args: argparse.Namespace) -> int:
     from collector.service import PortInUse, serve
 
+    if args.print_settings:
+        print(settings_reference(), end="")
+        return 0
     _logging(args.log_level, args.log_json)
     try:
         settings = settings_from_args(args)
         settings.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
         serve(settings)
-    except ConfigError as exc:
-        print("\n".join(f"error: {e}" for e in exc.errors), file=sys.stderr)
-        return 2
     except PortInUse as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

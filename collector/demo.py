@@ -13,7 +13,7 @@ from collector.engine import resolve
 from collector.service import Collector, PortInUse, check_port
 from collector.settings import settings_from_args
 from edge.simulate import start_simulated_hubs
-from hubsense.config import ConfigError, Hub, Profile, load_hubs
+from hubsense.config import Hub, Profile, load_hubs
 from hubsense.services import Mosquitto, ServiceError
 
 log = logging.getLogger("hubsense.demo")
@@ -30,10 +30,13 @@ def run_demo(args: argparse.Namespace) -> int:
         broker.start()
         settings = settings.model_copy(update={"mqtt_host": "127.0.0.1", "mqtt_port": broker.port})
         collector = Collector.build(settings, profiles=time_compressed_profiles(hubs, args.speed), hubs=hubs)
-    except (ServiceError, ConfigError, PortInUse) as exc:
+    except (ServiceError, PortInUse) as exc:
         broker.stop()
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except Exception:
+        broker.stop()
+        raise  # a config error is reported by the command line entry point (hubsense.cli)
     _history(collector, args.history_days)
     stop = threading.Event()
     agents = start_simulated_hubs(collector.hubs, broker.port, args.speed, stop)

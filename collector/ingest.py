@@ -31,6 +31,7 @@ from collector.live import LiveState
 from collector.model import StateChange
 from collector.settings import Settings
 from collector.store.base import Store, StoreUnavailable
+from hubsense.mqtt_client import make_client
 from hubsense.protocol import TOPIC_ROOT, MessageKind
 
 log = logging.getLogger(__name__)
@@ -95,18 +96,9 @@ class Ingest:
 
     def _make_client(self) -> mqtt.Client:
         s = self.settings
-        client = mqtt.Client(
-            mqtt.CallbackAPIVersion.VERSION2,
-            client_id=s.mqtt_client_id,
-            protocol=mqtt.MQTTv5,
-            manual_ack=True,
-        )
-        if s.mqtt_username:
-            client.username_pw_set(s.mqtt_username, s.mqtt_password)
-        if s.mqtt_tls_ca:
-            client.tls_set(ca_certs=str(s.mqtt_tls_ca), certfile=_opt(s.mqtt_tls_cert),
-                           keyfile=_opt(s.mqtt_tls_key))
-        client.max_inflight_messages_set(1000)
+        client = make_client(s.mqtt_client_id, username=s.mqtt_username, password=s.mqtt_password,
+                             ca_file=s.mqtt_tls_ca, certfile=s.mqtt_tls_cert, keyfile=s.mqtt_tls_key,
+                             max_inflight=1000, manual_ack=True)
         client.max_queued_messages_set(0)
         client.reconnect_delay_set(0.2, 10)
         client.on_connect = self._on_connect
@@ -331,7 +323,3 @@ class Ingest:
             self.store.add_changes(records)
         else:
             self.store.add_health([h for h, _ in records])
-
-
-def _opt(path) -> str | None:
-    return str(path) if path else None

@@ -116,10 +116,8 @@ def command(args: argparse.Namespace) -> int:
     try:
         hubs = load_hubs(args.config)
         profiles = overrides_from(args.profile or [])
-    except ConfigError as exc:
-        for line in exc.errors:
-            print(f"error: {line}", file=sys.stderr)
-        return 2
+    except ConfigError:
+        raise  # reported by the command line entry point (hubsense.cli)
     except ValueError as exc:
         print(f"error: --profile: {exc}", file=sys.stderr)
         return 2

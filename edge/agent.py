@@ -34,13 +34,13 @@ from collections.abc import Callable
 from datetime import datetime
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
 
 from edge.queue import EventQueue
 from edge.sensors import SensorBank, make_pin_factory
 from edge.settings import AgentSettings
 from edge.systemd import notifier
 from hubsense.config import Hub, Sensor
+from hubsense.mqtt_client import make_client
 from hubsense.protocol import (
     AgentState,
     AgentStatus,
@@ -190,20 +190,8 @@ class Agent:
 
     def _make_client(self) -> mqtt.Client:
         s = self.settings
-        client = mqtt.Client(
-            CallbackAPIVersion.VERSION2,
-            client_id=s.resolved_client_id(self.hub.id, self.id),
-            protocol=mqtt.MQTTv5,
-        )
-        if s.username:
-            client.username_pw_set(s.username, s.password)
-        if s.ca_file:
-            client.tls_set(
-                ca_certs=str(s.ca_file),
-                certfile=str(s.certfile) if s.certfile else None,
-                keyfile=str(s.keyfile) if s.keyfile else None,
-            )
-        client.max_inflight_messages_set(20)
+        client = make_client(s.resolved_client_id(self.hub.id, self.id), username=s.username, password=s.password,
+                             ca_file=s.ca_file, certfile=s.certfile, keyfile=s.keyfile, max_inflight=20)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_publish = self._on_publish

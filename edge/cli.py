@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from edge.settings import PIN_FACTORIES, AgentSettings
 from edge.systemd import notifier
-from hubsense.config import DEFAULT_CONFIG_DIR, Agent, ConfigError, Hub, load_hubs
+from hubsense.config import DEFAULT_CONFIG_DIR, Agent, Hub, load_hubs
 from hubsense.logs import setup_logging
 
 EXIT_USAGE = 2
@@ -59,12 +59,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     setup_logging("DEBUG" if args.verbose else "INFO", json=args.log_json)
-    try:
-        hubs = load_hubs([args.config])
-    except ConfigError as exc:
-        for line in exc.errors:
-            print(f"error: {line}", file=sys.stderr)
-        return EXIT_USAGE
+    hubs = load_hubs([args.config])  # a ConfigError is reported by the entry point (hubsense.cli)
     try:
         settings = _settings(args)
         targets = _select(hubs, args.hub, args.agent, need_agent=not args.simulate)

@@ -12,6 +12,8 @@ import json
 import sys
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from hubsense.config import DEFAULT_CONFIG_DIR, ConfigError, load_hubs
 from hubsense.protocol import json_schemas
 
@@ -93,8 +95,26 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
+    except ConfigError as exc:  # from any command: a config file or setting that cannot be used
+        return _config_error(exc.errors)
+    except ValidationError as exc:  # settings (environment, command line) that do not validate
+        return _config_error([settings_error(exc, e) for e in exc.errors(include_url=False)])
     except KeyboardInterrupt:
         return 130
+
+
+def _config_error(lines: list[str]) -> int:
+    """The one place a configuration error ends a command: one line per problem, exit status 2."""
+    for line in lines:
+        print(f"error: {line}", file=sys.stderr)
+    return 2
+
+
+def settings_error(exc: ValidationError, err: dict) -> str:
+    """'Settings: mqtt_port (HUBSENSE_MQTT_PORT): reason' for one error of a settings model."""
+    loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
+    env = f" (HUBSENSE_{str(err['loc'][0]).upper()})" if exc.title == "Settings" and err["loc"] else ""
+    return f"{exc.title}: {loc}{env}: {err['msg'].removeprefix('Value error, ')}"
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from hubsense.config import DEFAULT_CONFIG_DIR, ConfigError, Hub, load_hubs
+from hubsense.config import DEFAULT_CONFIG_DIR, Hub, load_hubs
 from hubsense.protocol import TOPIC_ROOT, agent_prefix
 
 COLLECTOR_USER = "hubsense-collector"
@@ -287,9 +287,6 @@ def _run(args: argparse.Namespace) -> int:
             raise ProvisionError(f"--broker must be HOST:PORT, not {args.broker!r}")
         report = provision([known[h] for h in args.hubs], args.out, broker=(host, int(port)),
                            ca_file=args.tls_ca, rotate=args.rotate, force=args.force)
-    except ConfigError as exc:
-        print("\n".join(f"error: {e}" for e in exc.errors), file=sys.stderr)
-        return 2
     except ProvisionError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

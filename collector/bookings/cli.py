@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from collector.bookings.sources import CalendarSources, CalendarUnavailable
-from hubsense.config import DEFAULT_CONFIG_DIR, ConfigError, load_hubs
+from hubsense.config import DEFAULT_CONFIG_DIR, load_hubs
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -42,9 +42,6 @@ def _show(args: argparse.Namespace) -> int:
         sources = CalendarSources(mapping, hubs, refresh_s=0)
         now = datetime.now(UTC)
         bookings = sources.bookings(args.hub, now, now + timedelta(days=args.days), args.room)
-    except ConfigError as exc:
-        print("\n".join(f"error: {e}" for e in exc.errors), file=sys.stderr)
-        return 2
     except (ValueError, CalendarUnavailable) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

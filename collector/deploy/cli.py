@@ -6,8 +6,6 @@ import argparse
 import sys
 from pathlib import Path
 
-from hubsense.config import ConfigError
-
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("deploy", help="the hub server's deployment folder for docker-compose.yml")
@@ -43,7 +41,7 @@ def _run(args: argparse.Namespace) -> int:
     try:
         result = init_deployment(args.out, hubs=args.hubs, config_paths=args.config_paths, server=args.server,
                                  mqtt_bind=args.mqtt_bind, rotate=args.rotate)
-    except (ConfigError, DeployError) as exc:
+    except DeployError as exc:  # a ConfigError is reported by the command line entry point (hubsense.cli)
         print("\n".join(f"error: {e}" for e in exc.errors), file=sys.stderr)
         return 2
     for line in result.lines:
