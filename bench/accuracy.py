@@ -70,7 +70,7 @@ def load(path: Path = DATA, limit: int | None = None) -> list[Sample]:
 
 def hub() -> Hub:
     return parse_hub({
-        "id": "uci", "name": "UCI room",
+        "id": "uci", "name": "UCI room", "timezone": "Europe/Stockholm",
         "opening_hours": [{"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
                            "open": "00:00", "close": "23:59"}],
         "zones": [{"id": "room", "name": "Room", "kind": "open", "capacity": 4}],

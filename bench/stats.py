@@ -43,7 +43,7 @@ def bench_hub(zones: int = 20, desk_areas: int = 3, desks: int = 4) -> Hub:
             for i in range(zones - desk_areas)]
     spec += [{"id": f"d{i}", "name": f"Skrivbord {i}", "kind": "desk_area", "capacity": desks,
               "desks": [{"id": f"d{i}-{k}", "name": f"D{k}"} for k in range(desks)]} for i in range(desk_areas)]
-    return parse_hub({"id": "bench", "name": "Bench", "zones": spec, "opening_hours": [
+    return parse_hub({"id": "bench", "name": "Bench", "timezone": "Europe/Stockholm", "zones": spec, "opening_hours": [
         {"days": ["mon", "tue", "wed", "thu", "fri"], "open": "07:00", "close": "19:00"},
         {"days": ["sat"], "open": "10:00", "close": "15:00"}]})
 

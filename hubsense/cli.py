@@ -37,7 +37,8 @@ def _config_check(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         for line in exc.errors:
             print(f"error: {line}", file=sys.stderr)
-        print(f"{len(exc.errors)} error(s)", file=sys.stderr)
+        n = len(exc.errors)
+        print(f"{n} error{'' if n == 1 else 's'}", file=sys.stderr)
         return 2
     for hub in hubs.values():
         n_sensors = sum(len(a.sensors) for a in hub.agents)

@@ -11,6 +11,7 @@ Models are validated apart from file reading (:func:`parse_hub` takes a dict);
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections import Counter
 from datetime import UTC, date, datetime, time, timedelta
@@ -158,7 +159,8 @@ class Hub(_Strict):
     id: Ident = Field(description="Hub id, used in MQTT topics and URLs.")
     name: str = Field(description="Display name of the hub.")
     address: str = Field("", description="Street address.")
-    timezone: str = Field("Europe/Stockholm", description="IANA time zone of the opening hours.")
+    timezone: str = Field(description="IANA time zone of the opening hours, e.g. 'Europe/Stockholm' (required: "
+                          "a guess would shift every opening hour and statistic).")
     opening_hours: list[OpeningHours] = Field(min_length=1, description="When the hub is open.")
     zones: list[Zone] = Field(min_length=1, description="Zones along the forest path, rooms, desk areas.")
     agents: list[Agent] = Field(default_factory=list, description="Raspberry Pi agents and their sensors.")
@@ -175,8 +177,8 @@ class Hub(_Strict):
     @model_validator(mode="after")
     def _cross_references(self) -> Hub:
         errors = list(cross_reference_errors(self))
-        if errors:
-            raise ValueError("; ".join(errors))
+        if errors:  # one line per error: parse_hub reports (and counts) them one by one
+            raise ValueError("\n".join(errors))
         return self
 
     # -- lookups -------------------------------------------------------------
@@ -247,7 +249,8 @@ def cross_reference_errors(hub: Hub) -> list[str]:
         errors.append(f"agents: duplicate sensor id {dup!r}")
     for i, agent in enumerate(hub.agents):
         for pin in _duplicates([str(s.pin) for s in agent.sensors]):
-            errors.append(f"agents.{i}.sensors: two sensors of agent {agent.id!r} on pin {pin}")
+            names = " and ".join(repr(s.id) for s in agent.sensors if str(s.pin) == pin)
+            errors.append(f"agents.{i}.sensors: sensors {names} of agent {agent.id!r} are both on pin {pin}")
         for j, sensor in enumerate(agent.sensors):
             loc = f"agents.{i}.sensors.{j}"
             zone = zones.get(sensor.zone)
@@ -276,31 +279,98 @@ class ConfigError(Exception):
         self.errors = errors
 
 
-def parse_hub(data: dict, source: str = "<config>") -> Hub:
-    """Validate a hub config dict; raises :class:`ConfigError` naming source and field."""
+def parse_hub(data: dict, source: str = "<config>", text: str | None = None) -> Hub:
+    """Validate a hub config dict; raises :class:`ConfigError` with one line per error, naming
+    source (with the line number when ``text``, the file's TOML, is given), field and reason.
+    Fields inside lists are named by the id of their item: ``agents[sthlm-pi-skog].sensors[desk-03-pir].pin``."""
     try:
         return Hub.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError([_format(source, err) for err in exc.errors(include_url=False)]) from None
+        lines = []
+        for err in exc.errors(include_url=False):
+            lines += _format(source, err, data, text)
+        raise ConfigError(lines) from None
 
 
-def _format(source: str, err: dict) -> str:
-    loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
+def _format(source: str, err: dict, data: dict, text: str | None) -> list[str]:
     msg = err["msg"].removeprefix("Value error, ")
     if err["type"] == "extra_forbidden":
         msg = "unknown field"
-    return f"{source}: {loc}: {msg}"
+    if err["type"] == "missing":
+        msg = "required field missing"
+    if err["type"] == "value_error" and err["loc"] == ():
+        # the hub's cross-reference errors: one per line, each 'dotted.loc: reason'
+        out = []
+        for line in msg.split("\n"):
+            loc, _, reason = line.partition(": ")
+            out.append(_located(source, tuple(_path_parts(loc)), reason, data, text))
+        return out
+    return [_located(source, tuple(err["loc"]), msg, data, text)]
+
+
+def _path_parts(dotted: str) -> list[str | int]:
+    return [int(p) if p.isdigit() else p for p in dotted.split(".") if p]
+
+
+def _located(source: str, loc: tuple, msg: str, data: dict, text: str | None) -> str:
+    named, ids = _named_path(loc, data)
+    line = _line_of(text, ids, loc[-1] if loc and isinstance(loc[-1], str) else None) if text else None
+    where = f"{source}:{line}" if line else source
+    return f"{where}: {named or '(top level)'}: {msg}"
+
+
+def _named_path(loc: tuple, data: object) -> tuple[str, list[str]]:
+    """'agents.1.sensors.0.pin' as 'agents[sthlm-pi-skog].sensors[desk-03-pir].pin' (and the ids passed)."""
+    parts: list[str] = []
+    ids: list[str] = []
+    node = data
+    for key in loc:
+        if isinstance(key, int) and isinstance(node, list) and 0 <= key < len(node):
+            node = node[key]
+            item_id = node.get("id") if isinstance(node, dict) else None
+            if isinstance(item_id, str) and parts:
+                parts[-1] += f"[{item_id}]"
+                ids.append(item_id)
+            elif parts:
+                parts[-1] += f"[{key}]"
+            continue
+        parts.append(str(key))
+        node = node.get(key) if isinstance(node, dict) else None
+    return ".".join(parts), ids
+
+
+def _line_of(text: str, ids: list[str], field: str | None) -> int | None:
+    """Best-effort line number: where the innermost item (by its id) is declared, and within it the
+    field.  tomllib gives no positions, so the TOML text is searched in order of the path's ids."""
+    lines = text.splitlines()
+    at = 0
+    for item_id in ids:
+        found = next((i for i in range(at, len(lines)) if re.search(rf'\bid\s*=\s*"{re.escape(item_id)}"', lines[i])),
+                     None)
+        if found is None:
+            return None
+        at = found
+    if field is None:
+        return at + 1 if ids else None
+    key = re.compile(rf"(^|[{{,\s]){re.escape(field)}\s*=")
+    for i in range(at, len(lines)):
+        if i > at and lines[i].lstrip().startswith("[") and ids:
+            break  # the next table: the field is not written in this item
+        if key.search(lines[i]):
+            return i + 1
+    return at + 1 if ids else None
 
 
 def load_hub(path: str | Path) -> Hub:
     path = Path(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        data = tomllib.loads(text)
     except OSError as exc:
         raise ConfigError([f"{path}: cannot read: {exc.strerror}"]) from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError([f"{path}: not valid TOML: {exc}"]) from None
-    return parse_hub(data, str(path))
+    return parse_hub(data, str(path), text)
 
 
 def load_hubs(paths: list[str | Path]) -> dict[str, Hub]:
@@ -309,6 +379,7 @@ def load_hubs(paths: list[str | Path]) -> dict[str, Hub]:
     for p in map(Path, paths):
         files.extend(sorted(p.glob("*.toml")) if p.is_dir() else [p])
     hubs: dict[str, Hub] = {}
+    where: dict[str, Path] = {}
     errors: list[str] = []
     for f in files:
         try:
@@ -317,8 +388,9 @@ def load_hubs(paths: list[str | Path]) -> dict[str, Hub]:
             errors.extend(exc.errors)
             continue
         if hub.id in hubs:
-            errors.append(f"{f}: id: hub id {hub.id!r} is declared in another file too")
+            errors.append(f"{f}: id: hub id {hub.id!r} is declared in {where[hub.id]} too")
         hubs[hub.id] = hub
+        where.setdefault(hub.id, f)
     if not files:
         errors.append(f"{', '.join(map(str, paths))}: no hub config files found")
     if errors:

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from hubsense.cli import main
-from hubsense.config import DEFAULT_CONFIG_DIR, ConfigError, Hub, ZoneKind, load_hub, parse_hub
+from hubsense.config import DEFAULT_CONFIG_DIR, ConfigError, Hub, ZoneKind, load_hub, load_hubs, parse_hub
 
 FOREST = ["lagerelden", "utsiktsplatsen", "rastplatsen", "hinderbanan", "nationalparken", "oasen", "skogsglantan"]
 NAMES = ["Lägerelden", "Utsiktsplatsen", "Rastplatsen", "Hinderbanan", "Nationalparken", "Oasen", "Skogsgläntan"]
@@ -41,14 +41,15 @@ def _errors(data: dict) -> list[str]:
 def test_unknown_field_is_named_with_file() -> None:
     data = _data()
     data["zones"][0]["colour"] = "red"
-    assert _errors(data) == ["hub.toml: zones.0.colour: unknown field"]
+    assert _errors(data) == ["hub.toml: zones[lagerelden].colour: unknown field"]
 
 
 def test_wrong_type_names_the_field() -> None:
     data = _data()
     data["agents"][0]["sensors"][0]["pin"] = "four"
     (err,) = _errors(data)
-    assert err.startswith("hub.toml: agents.0.sensors.0.pin: ")
+    sensor = data["agents"][0]["sensors"][0]["id"]
+    assert err.startswith(f"hub.toml: agents[{data['agents'][0]['id']}].sensors[{sensor}].pin: ")
 
 
 def test_cross_reference_errors() -> None:
@@ -58,9 +59,12 @@ def test_cross_reference_errors() -> None:
     sensors[1]["pin"] = sensors[2]["pin"]
     sensors[2]["id"] = sensors[1]["id"]
     data["zones"].append(dict(data["zones"][0]))
-    text = "\n".join(_errors(data))
+    errors = _errors(data)
+    text = "\n".join(errors)
+    assert len(errors) == 4, errors  # one line (and one count) per error
     assert "points at unknown zone 'nowhere'" in text
-    assert "on pin" in text
+    one, two = sensors[1]["id"], sensors[2]["id"]
+    assert f"sensors '{one}' and '{two}' of agent '{data['agents'][0]['id']}' are both on pin" in text
     assert "duplicate sensor id" in text
     assert "duplicate zone id 'lagerelden'" in text
 
@@ -86,8 +90,28 @@ def test_config_check_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     broken.write_text("id = [")
     assert main(["config", "check", str(bad), str(broken)]) == 2
     err = capsys.readouterr().err
-    assert f"{bad}: agents.0.sensors.0.pin: Input should be less than or equal to 27" in err
+    text = bad.read_text()
+    line = text[:text.index("pin = 99")].count("\n") + 1
+    agent = tomllib.loads(text)["agents"][0]
+    where = f"agents[{agent['id']}].sensors[{agent['sensors'][0]['id']}].pin"
+    assert f"{bad}:{line}: {where}: Input should be less than or equal to 27" in err  # the line of the field
     assert f"{broken}: not valid TOML" in err
+    assert err.rstrip().endswith("2 errors")
+
+
+def test_missing_timezone_is_an_error() -> None:
+    data = _data()
+    del data["timezone"]
+    assert _errors(data) == ["hub.toml: timezone: required field missing"]
+
+
+def test_duplicate_hub_id_names_the_other_file(tmp_path: Path) -> None:
+    for name in ("a.toml", "b.toml"):
+        (tmp_path / name).write_text((DEFAULT_CONFIG_DIR / "stockholm.toml").read_text())
+    with pytest.raises(ConfigError) as info:
+        load_hubs([tmp_path])
+    assert info.value.errors == [f"{tmp_path / 'b.toml'}: id: hub id 'stockholm' is declared in "
+                                 f"{tmp_path / 'a.toml'} too"]
 
 
 def test_load_hub_missing_file(tmp_path: Path) -> None:

@@ -21,7 +21,7 @@ def mini_hub() -> Hub:
     """Two agents: 'pi-a' watches an open zone (two PIRs) and a room (PIR on pi-a, door on pi-b);
     'pi-b' also watches a desk area with two desks."""
     return parse_hub({
-        "id": "mini", "name": "Mini",
+        "id": "mini", "name": "Mini", "timezone": "Europe/Stockholm",
         "opening_hours": [{"days": ["mon", "tue", "wed", "thu", "fri"], "open": "07:00", "close": "19:00"}],
         "zones": [
             {"id": "glade", "name": "Gläntan", "kind": "open", "capacity": 10},

@@ -28,7 +28,7 @@ def make_hub(hours: list[dict] | None = None, desks: int = 0, rooms: int = 0) ->
         zones.append({"id": f"r{i}", "name": f"R{i}", "kind": "room", "capacity": 4})
         sensors.append({"id": f"r{i}-door", "kind": "door", "pin": 5 + i, "zone": f"r{i}"})
     return parse_hub({
-        "id": "h", "name": "H",
+        "id": "h", "name": "H", "timezone": "Europe/Stockholm",
         "opening_hours": hours or [{"days": ALL_DAYS, "open": "08:00", "close": "17:00"}],
         "zones": zones, "agents": [{"id": "a", "sensors": sensors}],
     })
