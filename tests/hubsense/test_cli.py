@@ -34,7 +34,7 @@ def test_a_bad_hub_config_is_one_line_per_problem_and_exit_2(
     assert main(argv) == 2
     err = capsys.readouterr().err
     lines = [line for line in err.splitlines() if line.startswith("error:")]
-    assert f"error: {bad_config}: not_a_field: unknown field" in lines
+    assert f"error: {bad_config}:5: not_a_field: unknown field" in lines  # with its line in the file
     assert any("opening_hours" in line for line in lines)
     assert "Traceback" not in err
 
