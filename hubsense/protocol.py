@@ -10,6 +10,8 @@ Topics (``{hub}`` and ``{agent}`` are config ids)::
     hubsense/{hub}/{agent}/event       sensor events, QoS 1, not retained
     hubsense/{hub}/{agent}/status      online / offline, QoS 1, retained, Last Will
     hubsense/{hub}/{agent}/heartbeat   periodic liveness + current sensor states, QoS 1
+    hubsense/{hub}/_ack/{agent}/stored what the collector has durably stored of the agent's events,
+                                       QoS 1, retained; sent by the collector, read only by that agent
 
 Every payload is a JSON object with a schema version ``v``.
 """
@@ -38,6 +40,13 @@ from pydantic import (
 SCHEMA_VERSION = 1
 TOPIC_ROOT = "hubsense"
 MAX_PAYLOAD_BYTES = 4096
+# Largest MQTT packet the collector accepts (MQTT v5 Maximum Packet Size in its CONNECT): a payload
+# of MAX_PAYLOAD_BYTES plus topic and properties.  The broker drops anything bigger for it unread.
+MAX_PACKET_BYTES = 2 * MAX_PAYLOAD_BYTES
+# Largest MQTT packet the broker takes from anyone (Mosquitto max_packet_size, set by
+# 'hubsense provision' and deploy/mosquitto): room for Home Assistant discovery configs.
+BROKER_MAX_PACKET_BYTES = 65536
+ACK_LEVEL = "_ack"  # '_' cannot start an id, so these topics never clash with an agent's
 ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 _ID_RE = re.compile(ID_PATTERN)
 # Every integer on the wire fits a JSON double exactly and a signed 64-bit column (SQLite, InfluxDB).
@@ -251,6 +260,11 @@ MODEL_BY_KIND: dict[MessageKind, type[_Message]] = {
 
 def topic(hub: str, agent: str, kind: MessageKind) -> str:
     return f"{TOPIC_ROOT}/{hub}/{agent}/{kind.value}"
+
+
+def ack_topic(hub: str, agent: str) -> str:
+    """Where the collector tells one agent how far its events are durably stored (retained)."""
+    return f"{TOPIC_ROOT}/{hub}/{ACK_LEVEL}/{agent}/stored"
 
 
 def agent_prefix(hub: str, agent: str) -> str:

@@ -289,13 +289,24 @@ def deployed_broker(deployment: tuple[Path, dict[str, str]], tmp_path: Path) -> 
 
 
 def test_compose_health_check_passes_against_the_deploy_config(deployed_broker) -> None:
-    port, env = deployed_broker
+    port, _env = deployed_broker
     cmd = services()["mosquitto"]["healthcheck"]["test"][1].replace("$$", "$")
-    cmd = cmd.replace("-p 1883", f"-p {port}")
-    health = {k: v for k, v in env.items() if k.startswith("MQTT_")}
-    assert subprocess.run(["sh", "-c", cmd], env={**os.environ, **health}, timeout=10).returncode == 0
-    bad = {**health, "MQTT_HEALTH_PASSWORD": "wrong"}
-    assert subprocess.run(["sh", "-c", cmd], env={**os.environ, **bad}, timeout=10).returncode != 0
+    assert subprocess.run(["sh", "-c", cmd.replace("-p 1883", f"-p {port}")], timeout=10).returncode == 0
+    down = free_port()  # nothing listens there
+    assert subprocess.run(["sh", "-c", cmd.replace("-p 1883", f"-p {down}")], timeout=10).returncode != 0
+    assert "-u " not in cmd and "-P " not in cmd  # logged in as the collector it would kick the collector
+
+
+def test_deploy_broker_config_binds_client_ids_on_every_listener(deployed_broker, tmp_path: Path) -> None:
+    """Every listener of the deploy config (1883, and the TLS listener make-passwd.sh writes) has
+    use_username_as_clientid, and the packet size limit is set (issue 19)."""
+    from hubsense.provision import broker_conf_problems
+
+    tree = tmp_path / "mosquitto"
+    text = (tree / "run.conf").read_text() + (tree / "auth" / "conf.d" / "tls.conf").read_text()
+    assert broker_conf_problems(text) == []
+    script = (DEPLOY / "mosquitto" / "make-passwd.sh").read_text()  # the TLS listener it writes
+    assert 'echo "listener 8883"\n        echo "use_username_as_clientid true"' in script
 
 
 def test_anonymous_clients_are_refused(deployed_broker) -> None:

@@ -33,6 +33,7 @@ if [ -f "$prov/certs/ca.crt" ] && [ -f "$prov/certs/server.crt" ] && [ -f "$prov
     chown -R mosquitto:mosquitto "$root/auth/certs" 2>/dev/null || true
     {
         echo "listener 8883"
+        echo "use_username_as_clientid true"
         echo "cafile $root/auth/certs/ca.crt"
         echo "certfile $root/auth/certs/server.crt"
         echo "keyfile $root/auth/certs/server.key"

@@ -1,4 +1,4 @@
-"""A Mosquitto that only admits provisioned users, with the generated ACL."""
+"""A Mosquitto that only admits provisioned users, with the generated ACL and broker options."""
 
 from __future__ import annotations
 
@@ -13,11 +13,13 @@ from hubsense.services import Mosquitto
 
 
 def secured_broker(workdir: Path, creds: Path, listener_config: list[str] | None = None) -> Mosquitto:
+    """The provisioned broker options: conf.d (global) and listener.conf after the listener line."""
+    per_listener = (creds / "mosquitto" / "listener.conf").read_text().splitlines()
     return Mosquitto(
         workdir,
-        listener_config=listener_config or [],
+        listener_config=[*(listener_config or []), *per_listener],
         extra_config=["allow_anonymous false", f"password_file {creds / 'mosquitto' / 'passwd'}",
-                      f"acl_file {creds / 'mosquitto' / 'acl'}"],
+                      f"acl_file {creds / 'mosquitto' / 'acl'}", f"include_dir {creds / 'mosquitto' / 'conf.d'}"],
     )
 
 
