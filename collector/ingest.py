@@ -32,7 +32,7 @@ from collector.model import StateChange
 from collector.settings import Settings
 from collector.store.base import Store, StoreUnavailable
 from hubsense.mqtt_client import make_client
-from hubsense.protocol import TOPIC_ROOT, MessageKind
+from hubsense.protocol import MAX_PACKET_BYTES, TOPIC_ROOT, MessageKind
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +82,8 @@ class Ingest:
         self.queue: queue.SimpleQueue = queue.SimpleQueue()
         self.connected = threading.Event()
         self.subscribed = threading.Event()
+        self.connects = 0  # successful CONNACKs since start: 1 unless the connection was lost or taken over
+        self.session_present: bool | None = None  # from the last CONNACK
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._next_prune = 0.0
@@ -144,6 +146,8 @@ class Ingest:
             return
         log.info("connected to MQTT %s:%s (session present: %s)", self.settings.mqtt_host,
                  self.settings.mqtt_port, flags.session_present)
+        self.connects += 1
+        self.session_present = bool(flags.session_present)
         self.connected.set()
         self._subscribe(client)
         for listener in self.connect_listeners:
@@ -174,6 +178,9 @@ class Ingest:
     def start(self) -> None:
         props = Properties(PacketTypes.CONNECT)
         props.SessionExpiryInterval = self.settings.mqtt_session_expiry_s
+        # The broker must not hand over anything bigger (it drops it for us, unread): a 100 MB message
+        # from any agent credential would otherwise be read into memory before its size is checked.
+        props.MaximumPacketSize = MAX_PACKET_BYTES
         self.client.connect_async(self.settings.mqtt_host, self.settings.mqtt_port, keepalive=30,
                                   clean_start=False, properties=props)
         self.client.loop_start()

@@ -52,7 +52,7 @@ def services() -> dict[str, dict]:
 
 
 def env_of(service: str) -> dict[str, str]:
-    return {k: str(v) for k, v in services()[service]["environment"].items()}
+    return {k: str(v) for k, v in services()[service].get("environment", {}).items()}
 
 
 def interpolate(value: str, env: dict[str, str]) -> str:
@@ -138,9 +138,8 @@ def test_compose_uses_only_what_deploy_init_makes(deployment: tuple[Path, dict[s
 def test_one_user_name_per_account_everywhere() -> None:
     svc = services()
     assert env_of("collector")["HUBSENSE_MQTT_USERNAME"] == COLLECTOR_USER
-    assert env_of("mosquitto")["MQTT_HEALTH_USERNAME"] == COLLECTOR_USER
     assert env_of("mosquitto-auth")["MQTT_COLLECTOR_USERNAME"] == COLLECTOR_USER
-    assert env_of("mosquitto")["MQTT_HEALTH_PASSWORD"] == env_of("collector")["HUBSENSE_MQTT_PASSWORD"]
+    assert "MQTT_HEALTH_PASSWORD" not in env_of("mosquitto")  # the health check logs in as no one
     assert env_of("collector")["HUBSENSE_INFLUX_USERNAME"] == INFLUX_COLLECTOR_USER
     assert env_of("influxdb-init")["HUBSENSE_INFLUX_USERNAME"] == INFLUX_COLLECTOR_USER
     assert env_of("influxdb-init")["HUBSENSE_INFLUX_PASSWORD"] == env_of("collector")["HUBSENSE_INFLUX_PASSWORD"]
@@ -283,7 +282,7 @@ def deployed_broker(deployment: tuple[Path, dict[str, str]], tmp_path: Path) -> 
         assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
         assert time.monotonic() < deadline, "mosquitto did not start"
         time.sleep(0.05)
-    yield port, {**env, "root": root}
+    yield port, {**env, "root": root, "collector_password": dotenv["HUBSENSE_MQTT_PASSWORD"]}
     proc.terminate()
     proc.wait(5)
 
@@ -323,7 +322,7 @@ def test_agents_publish_only_under_their_own_id(deployed_broker) -> None:
     received: list[str] = []
     subscribed, done = threading.Event(), threading.Event()
     client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=COLLECTOR_USER)
-    client.username_pw_set(COLLECTOR_USER, env["MQTT_HEALTH_PASSWORD"])
+    client.username_pw_set(COLLECTOR_USER, env["collector_password"])
     client.on_subscribe = lambda *a: subscribed.set()
 
     def on_message(_c, _u, msg) -> None:

@@ -25,9 +25,10 @@ from collector.model import DeskView, OccupancyState, ZoneView
 from collector.service import Collector
 from collector.store.sqlite import SqliteStore
 from hubsense.config import DEFAULT_CONFIG_DIR, Hub
-from hubsense.provision import provision
+from hubsense.provision import MONITOR_USER, provision
 from hubsense.services import Mosquitto, free_port
 from tests.collector.ecosystem_helpers import HUB, ZONE, FakeAgent, Recorder
+from tests.security.conftest import secured_broker
 from tests.support import collector_settings, wait_for
 
 # From Home Assistant's MQTT binary_sensor and discovery documentation.
@@ -191,9 +192,7 @@ def test_topics_are_allowed_by_the_provisioned_acl(tmp_path: Path, stockholm: Hu
     user may not publish: everything Home Assistant needs must still arrive."""
     creds = tmp_path / "creds"
     provision([stockholm], creds)
-    secured = Mosquitto(tmp_path / "mosquitto", extra_config=[
-        "allow_anonymous false", f"password_file {creds / 'mosquitto' / 'passwd'}",
-        f"acl_file {creds / 'mosquitto' / 'acl'}"]).start()
+    secured = secured_broker(tmp_path / "mosquitto", creds).start()  # with the provisioned broker options
     env = dict(line.split("=", 1) for line in (creds / "collector.env").read_text().splitlines()
                if line and not line.startswith("#"))
     login = (env["HUBSENSE_MQTT_USERNAME"], env["HUBSENSE_MQTT_PASSWORD"])
@@ -201,7 +200,9 @@ def test_topics_are_allowed_by_the_provisioned_acl(tmp_path: Path, stockholm: Hu
     settings = collector_settings(secured, tmp_path, homeassistant_discovery=True, mqtt_username=login[0],
                                   mqtt_password=login[1], config_paths=[DEFAULT_CONFIG_DIR / "stockholm.toml"])
     collector = Collector.build(settings, store=SqliteStore(tmp_path / "acl.sqlite3"))
-    reader = Recorder(secured, "homeassistant/#", f"hubsense/{HUB}/_collector/#", login=login)
+    # Home Assistant's view: the read-only monitor user (the collector's user would take its connection over)
+    monitor = json.loads((creds / "credentials.json").read_text())["users"][MONITOR_USER]["password"]
+    reader = Recorder(secured, "homeassistant/#", f"hubsense/{HUB}/_collector/#", login=(MONITOR_USER, monitor))
     agent = FakeAgent(secured, login=(agent_creds["username"], agent_creds["password"]))
     try:
         collector.ingest.start()

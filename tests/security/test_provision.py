@@ -14,7 +14,7 @@ import pytest
 from edge.settings import AgentSettings
 from hubsense.cli import main
 from hubsense.config import Hub
-from hubsense.provision import ProvisionError, agent_user, mosquitto_hash, provision
+from hubsense.provision import MONITOR_USER, ProvisionError, agent_user, mosquitto_hash, provision
 from hubsense.services import Mosquitto
 from tests.security.conftest import secured_broker
 from tests.security.mqtt import connect
@@ -190,8 +190,10 @@ def test_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_real_collector_publishes_home_assistant_discovery_within_its_acl(
         secure_broker: Mosquitto, creds: Path, tmp_path: Path) -> None:
+    """Home Assistant reads with the read-only monitor user (the collector's own user would take over
+    the collector's connection: a client id is its user name)."""
     user, password = collector_login(creds)
-    watcher = connect(secure_broker.port, user, password)
+    watcher = connect(secure_broker.port, MONITOR_USER, passwords(creds)[MONITOR_USER])
     watcher.subscribe("homeassistant/#")
     settings = collector_settings(secure_broker, tmp_path, mqtt_username=user, mqtt_password=password,
                                   homeassistant_discovery=True, tokens_path=tmp_path / "tokens.json")
