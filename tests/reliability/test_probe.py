@@ -189,7 +189,10 @@ def test_an_event_stamped_in_the_future_does_not_freeze_its_sensor(side: Hubside
     wait_for(lambda: side.zones()["oppen"][0] == "free", timeout=10)
     side.publish("rel-b", "event", side.event("rel-b", "open-pir", "pir", "no_motion", 1,
                                               ts=_now() + timedelta(seconds=290)))
-    side.publish("rel-b", "event", side.event("rel-b", "open-pir", "pir", "motion", 2))
+    # real motion a moment later (1 s ahead of this clock: the collector may receive the first event
+    # after the broker's PUBACK reached us, so "now" here could be earlier than its receive time)
+    motion = side.event("rel-b", "open-pir", "pir", "motion", 2, ts=_now() + timedelta(seconds=1))
+    side.publish("rel-b", "event", motion)
     wait_for(lambda: side.health()["accepted"] >= 3, timeout=10)
     # the test hub's vacancy timeout is 0.5 s, so read the stored changes rather than the live view
     occupied = wait_for(lambda: [c for c in _changes(side, "oppen") if c.state.value == "occupied"], timeout=10)
