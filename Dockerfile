@@ -9,8 +9,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 # The collector's user.  .env (hubsense deploy init) may run it as another non-root id
 # (HUBSENSE_UID); docker-compose.yml adds it to this group, which may write the data volume.
-RUN groupadd --system --gid 10001 hubsense \
-    && useradd --system --uid 10001 --gid 10001 --home-dir /var/lib/hubsense --shell /usr/sbin/nologin hubsense \
+RUN groupadd --gid 10001 hubsense \
+    && useradd --uid 10001 --gid 10001 --no-create-home --home-dir /var/lib/hubsense --shell /usr/sbin/nologin hubsense \
     && mkdir -p /var/lib/hubsense /etc/hubsense \
     && chown hubsense:hubsense /var/lib/hubsense \
     && chmod 2770 /var/lib/hubsense
@@ -37,5 +37,5 @@ ENV HUBSENSE_SQLITE_PATH=/var/lib/hubsense/hubsense.sqlite3 \
 EXPOSE 8000
 STOPSIGNAL SIGTERM
 HEALTHCHECK --interval=15s --timeout=5s --start-period=15s --retries=3 \
-    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4)"]
+    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('HUBSENSE_HTTP_PORT', '8000'), timeout=4)"]
 CMD ["hubsense", "collector", "--log-level", "INFO"]

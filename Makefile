@@ -5,7 +5,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEBS := mosquitto mosquitto-clients
-TEST_DEBS := $(DEBS) influxdb chromium
+# podman, runc, debootstrap: tests/deploy/test_image.py builds and runs the Dockerfile for real
+TEST_DEBS := $(DEBS) influxdb chromium podman runc debootstrap
 BENCH_DEBS := $(TEST_DEBS) wrk
 
 .PHONY: demo test bench lint venv debs test-debs bench-debs clean

@@ -241,8 +241,10 @@ def test_dockerfile_installs_pinned_dependencies_and_runs_a_real_command() -> No
     for line in [*project["dependencies"], *project["optional-dependencies"]["collector"]]:
         req = Requirement(line)
         name = req.name.lower().replace("_", "-")
-        assert name in pins, f"{name} is not pinned in deploy/collector-constraints.txt"
+        assert name in pins, f"{name} not in deploy/collector-constraints.txt: run scripts/lock-collector-deps"
         assert req.specifier.contains(pins[name]), f"{name}=={pins[name]} does not satisfy {req}"
+    health = re.search(r"^HEALTHCHECK .*\\\n\s+CMD (\[.*\])$", text, re.M)
+    assert health and ["CMD", *yaml.safe_load(health.group(1))] == services()["collector"]["healthcheck"]["test"]
     cmd = re.search(r"^CMD (\[.*\])$", text, re.M)
     assert cmd
     argv = yaml.safe_load(cmd.group(1))

@@ -26,25 +26,11 @@ from collector.store.influx import InfluxStore
 from collector.store.influx_http import InfluxError, InfluxStatus
 from hubsense.protocol import SensorKind, SensorState
 from hubsense.services import Influxd
+from tests.deploy.influx_users import ADMIN, documented_statements, influxql, start_secured
 
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "deploy" / "influxdb" / "hubsense-init.sh"
-ADMIN = ("admin", secrets.token_urlsafe(24))
 PASSWORDS = {"COLLECTOR-PASSWORD": secrets.token_urlsafe(24), "GRAFANA-PASSWORD": secrets.token_urlsafe(24)}
-
-
-def documented_statements() -> list[str]:
-    """The ```sql block of docs/storage.md's least-privilege section, with test passwords."""
-    text = (REPO / "docs" / "storage.md").read_text()
-    [block] = re.findall(r"### Least privilege.*?```sql\n(.*?)\n```", text, re.S)
-    for placeholder, password in PASSWORDS.items():
-        block = block.replace(placeholder, password)
-    return [line for line in block.splitlines() if line.strip()]
-
-
-def influxql(server: Influxd, q: str, auth: tuple[str, str] | None, db: str | None = None) -> httpx.Response:
-    data = {"q": q, **({"db": db} if db else {})}
-    return httpx.post(f"{server.url}/query", data=data, auth=auth, timeout=10)
 
 
 def refused(resp: httpx.Response) -> bool:
@@ -58,13 +44,10 @@ def refused(resp: httpx.Response) -> bool:
 
 @pytest.fixture(scope="module")
 def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Influxd]:
-    server = Influxd(tmp_path_factory.mktemp("influxd-auth"), auth=True).start()
+    server = start_secured(tmp_path_factory.mktemp("influxd-auth"), *PASSWORDS.values())
     try:
-        resp = influxql(server, f"CREATE USER {ADMIN[0]} WITH PASSWORD '{ADMIN[1]}' WITH ALL PRIVILEGES", None)
-        assert resp.status_code == 200 and "error" not in resp.text, resp.text
-        for statement in [*documented_statements(), 'CREATE DATABASE "other"']:
-            resp = influxql(server, statement, ADMIN)
-            assert resp.status_code == 200 and '"error"' not in resp.text, (statement, resp.text)
+        resp = influxql(server, 'CREATE DATABASE "other"', ADMIN)
+        assert resp.status_code == 200 and '"error"' not in resp.text, resp.text
         yield server
     finally:
         server.stop()
@@ -76,7 +59,7 @@ def as_collector(server: Influxd, database: str = "hubsense") -> InfluxStore:
 
 
 def test_documented_statements_create_the_users_compose_names() -> None:
-    text = "\n".join(documented_statements())
+    text = "\n".join(documented_statements(*PASSWORDS.values()))
     assert f'CREATE USER "{INFLUX_COLLECTOR_USER}"' in text and f'CREATE USER "{INFLUX_GRAFANA_USER}"' in text
     assert "ALL PRIVILEGES" not in text  # no admin
     assert re.findall(r"GRANT (\w+) ON (\S+)", text) == [("ALL", '"hubsense"'), ("READ", '"hubsense"')]
