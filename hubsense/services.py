@@ -177,7 +177,7 @@ bind-address = "127.0.0.1:{free_port()}"
 [http]
   bind-address = "127.0.0.1:{self.port}"
   log-enabled = false
-  auth-enabled = {str(self.auth).lower()}
+{"  auth-enabled = true" if self.auth else ""}
 [logging]
   level = "warn"
 """

@@ -109,17 +109,8 @@ def test_reads_in_windows_keep_receive_order_across_window_edges(
     assert list(influx.health(end=T0 + timedelta(minutes=74))) == records[:2]  # end is exclusive
 
 
-class AuthInfluxd(Influxd):
-    """A private influxd with HTTP authentication on."""
-
-    def write_config(self) -> Path:
-        conf = super().write_config()
-        conf.write_text(conf.read_text().replace("[http]\n", "[http]\n  auth-enabled = true\n"))
-        return conf
-
-
 def test_basic_auth_and_wrong_credentials(tmp_path: Path) -> None:
-    server = AuthInfluxd(tmp_path / "influxd").start()
+    server = Influxd(tmp_path / "influxd", auth=True).start()
     try:
         httpx.post(f"{server.url}/query", data={"q": "CREATE USER admin WITH PASSWORD 'pw' WITH ALL PRIVILEGES"},
                    timeout=5).raise_for_status()
