@@ -125,10 +125,13 @@ def test_collector_publishes_discovery_states_and_availability(
         broker: Mosquitto, ha_collector: tuple[Collector, str]) -> None:
     collector, prefix = ha_collector
     agent = FakeAgent(broker)
+    early = Recorder(broker, state_topic(HUB, ZONE))
     try:
         agent.status(True)
         agent.motion()
         wait_for(lambda: collector.live.views(HUB, datetime.now(UTC))[0].state is OccupancyState.OCCUPIED)
+        # the live state changes before the batch is stored; Home Assistant is told after the commit
+        wait_for(lambda: early.get(state_topic(HUB, ZONE)) == "ON")
         # a subscriber arriving late gets everything from the retained messages
         late = Recorder(broker, f"{prefix}/#", f"hubsense/{HUB}/_collector/#")
         try:
@@ -156,6 +159,7 @@ def test_collector_publishes_discovery_states_and_availability(
         finally:
             late.close()
     finally:
+        early.close()
         agent.close()
 
 
