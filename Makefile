@@ -4,6 +4,7 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+DEMO_STAMP := $(VENV)/.installed-collector
 DEBS := mosquitto mosquitto-clients
 # podman, runc, debootstrap: tests/deploy/test_image.py builds and runs the Dockerfile for real
 TEST_DEBS := $(DEBS) influxdb chromium podman runc debootstrap
@@ -11,11 +12,18 @@ BENCH_DEBS := $(TEST_DEBS) wrk
 
 .PHONY: demo test bench lint venv debs test-debs bench-debs clean
 
+# The demo needs only the collector extra; tests, benchmarks and lint need [dev] (Playwright, ...).
+$(DEMO_STAMP): pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[collector]'
+	touch $(DEMO_STAMP)
+
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+	touch $(STAMP) $(DEMO_STAMP)
 
 venv: $(STAMP)
 
@@ -28,8 +36,9 @@ test-debs:
 bench-debs:
 	@scripts/ensure-debs $(BENCH_DEBS)
 
-demo: venv debs
-	$(VENV)/bin/hubsense demo
+# make demo [PORT=8001] [MQTT_PORT=1884] [RESET=1]
+demo: $(DEMO_STAMP) debs
+	$(VENV)/bin/hubsense demo $(if $(PORT),--port $(PORT)) $(if $(MQTT_PORT),--mqtt-port $(MQTT_PORT)) $(if $(RESET),--reset)
 
 test: venv test-debs
 	$(VENV)/bin/ruff check .

@@ -51,9 +51,31 @@ def _protocol_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+DESCRIPTION = """\
+hubsense: occupancy sensing for coworking hubs. PIR and door sensors on Raspberry Pi
+agents publish over MQTT to a collector that keeps zone state, statistics and the
+dashboard. 'hubsense COMMAND --help' describes each command."""
+
+
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """Help that shows defaults and keeps descriptions as written (every command uses it)."""
+
+
+def version() -> str:
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as dist_version
+
+    try:
+        return dist_version("hubsense")
+    except PackageNotFoundError:
+        return "unknown"
+
+
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="hubsense", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="hubsense", description=DESCRIPTION, formatter_class=HelpFormatter)
+    parser.add_argument("--version", action="version", version=f"hubsense {version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub.add_parser = _with_formatter(sub.add_parser)  # every command: defaults shown, text as written
 
     config = sub.add_parser("config", help="hub configuration files")
     config_sub = config.add_subparsers(dest="config_command", required=True)
@@ -81,6 +103,16 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+def _with_formatter(add_parser):
+    def add(name: str, **kwargs):
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        if "help" in kwargs and "description" not in kwargs:
+            kwargs["description"] = kwargs["help"][:1].upper() + kwargs["help"][1:] + "."
+        return add_parser(name, **kwargs)
+
+    return add
+
+
 def _unavailable(exc: Exception) -> int:
     print(f"error: this command needs the collector extras: pip install 'hubsense[collector]' ({exc})",
           file=sys.stderr)
@@ -100,6 +132,10 @@ def main(argv: list[str] | None = None) -> int:
         return _config_error(exc.errors)
     except ValidationError as exc:  # settings (environment, command line) that do not validate
         return _config_error([settings_error(exc, e) for e in exc.errors(include_url=False)])
+    except OSError as exc:  # a file named on the command line that cannot be read or written
+        name = f"{exc.filename}: " if exc.filename else ""
+        print(f"error: {name}{exc.strerror or exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
 

@@ -118,8 +118,11 @@ class Mosquitto:
         elif port_in_use(self.port):
             raise ServiceError(f"port {self.port} is already in use; choose another MQTT port")
         self.write_config()
+        # its own session: a Ctrl-C in the terminal reaches our process, which stops the broker last,
+        # instead of killing the broker first under everything still connected to it
         self.proc = subprocess.Popen(
-            [exe, "-c", str(self.conf_path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            [exe, "-c", str(self.conf_path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True,
         )
         _wait(lambda: tcp_open(self.port), timeout, "mosquitto", self.proc, self.log_path)
         return self

@@ -19,11 +19,15 @@ from hubsense.config import DEFAULT_CONFIG_DIR, load_hubs
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("bookings", help="booking calendars of bookable rooms")
     actions = p.add_subparsers(dest="bookings_command", required=True)
-    show = actions.add_parser("show", help="print the bookings read from the configured (or given) calendars")
+    show = actions.add_parser(
+        "show", help="print the bookings read from the configured (or given) calendars",
+        description="Print the coming bookings of a hub's rooms, read from the calendars in the bookings "
+        "setting (HUBSENSE_BOOKINGS) or from one --source, in the hub's local time.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     show.add_argument("--hub", required=True, help="hub id")
     show.add_argument("--room", help="only this room (zone id); required with --source")
     show.add_argument("--source", help="an iCalendar file or URL to read instead of the bookings setting")
-    show.add_argument("--days", type=float, default=7, help="days from now to list (default 7)")
+    show.add_argument("--days", type=float, default=7, help="days from now to list")
     show.add_argument("--config", dest="config_paths", type=Path, action="append",
                       help="hub config file or directory (default firmware_config/)")
     show.set_defaults(func=_show)
@@ -40,6 +44,10 @@ def _show(args: argparse.Namespace) -> int:
             raise ValueError("--source needs --room")
         mapping = {f"{args.hub}/{args.room}": args.source} if args.source else Settings().bookings
         sources = CalendarSources(mapping, hubs, refresh_s=0)
+        if not sources.rooms.get(args.hub):
+            print(f"no calendars configured for hub {args.hub!r}: set HUBSENSE_BOOKINGS (docs/integrations.md) "
+                  "or pass --room and --source", file=sys.stderr)
+            return 0
         now = datetime.now(UTC)
         bookings = sources.bookings(args.hub, now, now + timedelta(days=args.days), args.room)
     except (ValueError, CalendarUnavailable) as exc:
