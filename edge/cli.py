@@ -9,6 +9,7 @@ import socket
 import sys
 import threading
 import time
+import warnings
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -64,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
         settings = _settings(args)
         targets = _select(hubs, args.hub, args.agent, need_agent=not args.simulate)
         if args.check:
-            return _check(targets[0][0].agent(args.agent), settings)
+            return _check(targets[0][0].agent(args.agent), settings, args.duration)
         if args.simulate:
             return _simulate(targets, settings, args)
         hub, _ = targets[0]
@@ -129,15 +130,29 @@ def _pin_factory(settings: AgentSettings):
         raise UsageError(f"{exc} (use --pin-factory mock off a Raspberry Pi)") from None
 
 
-def _check(agent: Agent, settings: AgentSettings) -> int:
+NO_PIN_FACTORY = ("no GPIO pin factory works here: on a Raspberry Pi install lgpio (pip install 'hubsense[pi]', "
+                  "docs/raspberry-pi.md); off a Pi, try the walk test on mock pins with --pin-factory mock")
+
+
+def _check(agent: Agent, settings: AgentSettings, duration: float | None = None) -> int:
+    from gpiozero.exc import BadPinFactory, PinFactoryFallback
+
     from edge.walktest import walk_lines
 
     stop = _stop_on_signals()
+    if duration is not None:
+        timer = threading.Timer(duration, stop.set)
+        timer.daemon = True
+        timer.start()
     try:
-        for line in walk_lines(agent, _pin_factory(settings), stop):
-            print(line, flush=True)
+        with warnings.catch_warnings():  # gpiozero's four "falling back from ..." warnings: one message instead
+            warnings.simplefilter("ignore", PinFactoryFallback)
+            for line in walk_lines(agent, _pin_factory(settings), stop):
+                print(line, flush=True)
     except UsageError:
         raise
+    except BadPinFactory:
+        raise UsageError(NO_PIN_FACTORY) from None
     except Exception as exc:  # gpiozero errors: pin in use, no access to /dev/gpiochip0, ...
         raise UsageError(f"cannot open the sensors: {exc}") from None
     return 0

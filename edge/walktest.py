@@ -16,15 +16,22 @@ from hubsense.config import Agent, Sensor
 from hubsense.protocol import SensorState, now_utc
 
 
-def describe(sensor: Sensor) -> str:
-    where = f"zone {sensor.zone}" + (f" desk {sensor.desk}" if sensor.desk else "")
-    return f"{sensor.id:<26} {sensor.kind.value:<4} pin {sensor.pin:>2}  {where}"
+def _where(sensor: Sensor) -> str:
+    return sensor.zone + (f"/{sensor.desk}" if sensor.desk else "")
 
 
-def format_line(ts: datetime, sensor: Sensor, state: SensorState) -> str:
+def _widths(sensors: list[Sensor]) -> tuple[int, int]:
+    """Column widths that fit every sensor of the agent (id, zone[/desk])."""
+    return max(len(s.id) for s in sensors), max(len(_where(s)) for s in sensors)
+
+
+def describe(sensor: Sensor, widths: tuple[int, int] = (26, 28)) -> str:
+    return f"{sensor.id:<{widths[0]}}  {sensor.kind.value:<4}  pin {sensor.pin:>2}  {_where(sensor):<{widths[1]}}"
+
+
+def format_line(ts: datetime, sensor: Sensor, state: SensorState, widths: tuple[int, int] = (26, 28)) -> str:
     stamp = ts.astimezone().strftime("%H:%M:%S.%f")[:-3]
-    where = sensor.zone + (f"/{sensor.desk}" if sensor.desk else "")
-    return f"{stamp}  {sensor.id:<26} {where:<28} {state.value.upper()}"
+    return f"{stamp}  {sensor.id:<{widths[0]}}  {_where(sensor):<{widths[1]}}  {state.value.upper()}"
 
 
 def walk_lines(
@@ -45,14 +52,15 @@ def walk_lines(
     bank.open()
     try:
         yield f"walk test of agent {agent.id}: {len(agent.sensors)} sensors (Ctrl-C to end)"
+        widths = _widths(agent.sensors)
         states = bank.states()
         for sensor in agent.sensors:
-            yield f"  {describe(sensor)}  now {states[sensor.id].value.upper()}"
+            yield f"  {describe(sensor, widths)}  now {states[sensor.id].value.upper()}"
         while not stop.is_set():
             try:
                 ts, sensor, state = changes.get(timeout=poll_s)
             except queue.Empty:
                 continue
-            yield format_line(ts, sensor, state)
+            yield format_line(ts, sensor, state, widths)
     finally:
         bank.close()

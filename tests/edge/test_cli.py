@@ -100,3 +100,27 @@ def test_simulate_command(hub: Hub, broker, recorder_factory, tmp_path: Path) ->
     assert rec.wait_until(lambda r: len(r.events()) >= 4)  # at least the 4 doors closing at start
     assert {e.agent for e in rec.events()} == {"sthlm-pi-rum"}
     assert rec.of_kind(MessageKind.HEARTBEAT)
+
+
+def test_walk_test_without_a_pi_gives_one_hint(monkeypatch, capsys) -> None:
+    import warnings
+
+    monkeypatch.delenv("GPIOZERO_PIN_FACTORY", raising=False)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        code, err = _run(capsys, "--check", "--agent", "sthlm-pi-entre", "--duration", "1")
+    assert code == 2
+    assert err.strip().splitlines() == [
+        "error: no GPIO pin factory works here: on a Raspberry Pi install lgpio (pip install 'hubsense[pi]', "
+        "docs/raspberry-pi.md); off a Pi, try the walk test on mock pins with --pin-factory mock"]
+    assert not [w for w in caught if "PinFactoryFallback" in type(w.message).__name__]
+
+
+def test_walk_test_honours_duration_and_aligns_its_columns() -> None:
+    proc = subprocess.run([sys.executable, "-m", "hubsense.cli", "agent", "--check", "--agent", "sthlm-pi-rum",
+                           "--pin-factory", "mock", "--duration", "1"], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    rows = [line for line in proc.stdout.splitlines() if line.startswith("  ")]
+    assert len(rows) == 8
+    assert len({line.index(" now ") for line in rows}) == 1, rows  # one column for "now", however long the zone
+    assert len({line.index(" pin ") for line in rows}) == 1
