@@ -31,10 +31,11 @@ class PodmanUnavailable(RuntimeError):
     pass
 
 
-def own_nofile() -> tuple[int, int]:
-    """This process's open-files limits.  Podman would ask for 1048576 (and as many processes), which
-    a sandbox without CAP_SYS_RESOURCE refuses; the test passes limits it may keep instead."""
-    return resource.getrlimit(resource.RLIMIT_NOFILE)
+def limits() -> list[str]:
+    """``podman run`` limits this process may keep.  Podman would ask for 1048576 open files and as
+    many processes, which a sandbox without CAP_SYS_RESOURCE refuses (the container does not start)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return ["--ulimit", f"nofile={soft}:{hard}", "--ulimit", "nproc=4096:4096"]
 
 
 def podman(*args: str, timeout: float = 120, check: bool = True, **kw) -> subprocess.CompletedProcess:

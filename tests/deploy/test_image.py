@@ -9,6 +9,8 @@ cannot run here, the tests fail and say why: they are never skipped.
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import subprocess
 import time
@@ -102,12 +104,10 @@ def run_args(d: Deployment, name: str, port: int) -> list[str]:
     for volume in service["volumes"]:  # every mount of the service, nothing else
         source = volume["source"] if isinstance(volume, dict) else volume.split(":")[0]
         assert source in mounts, f"the test does not know how to mount {source}"
-    soft, hard = pm.own_nofile()
-    return ["--name", name, "--network", "host", "--user", interpolate(service["user"], d.env),
+    return ["--name", name, *pm.limits(), "--network", "host", "--user", interpolate(service["user"], d.env),
             *(a for g in service["group_add"] for a in ("--group-add", str(g))),
             *(a for k, v in env.items() for a in ("-e", f"{k}={v}")),
-            *(a for m in mounts.values() for a in ("-v", m)),
-            "--ulimit", f"nofile={soft}:{hard}", "--ulimit", "nproc=4096:4096"]
+            *(a for m in mounts.values() for a in ("-v", m))]
 
 
 def wait_healthy(name: str, url: str, timeout: float = 90) -> dict:
@@ -214,3 +214,50 @@ def test_stops_cleanly_on_sigterm_within_the_grace_period(image: str, deployment
         logs = pm.podman("logs", container.name, check=False)
         assert code == "0", logs.stdout[-2000:] + logs.stderr[-2000:]
         assert elapsed < container.grace_s, f"took {elapsed:.1f} s (grace {container.grace_s} s)"
+
+
+# --- 'hubsense deploy' from the image, as the compose deploy and preflight services run it -------
+
+
+def tool_args(service: dict, folder: Path) -> list[str]:
+    """``podman run`` arguments for a compose tool service: its user, capabilities, network, mounts."""
+    args = ["--rm", *pm.limits(), "--user", service["user"], "--network", service["network_mode"], "--cap-drop", "ALL",
+            *(a for cap in service.get("cap_add", []) for a in ("--cap-add", cap)),
+            "--entrypoint", json.dumps(service["entrypoint"])]
+    if service.get("read_only"):
+        args.append("--read-only")
+    if "working_dir" in service:
+        args += ["--workdir", service["working_dir"]]
+    for volume in service["volumes"]:
+        source, target, *mode = volume.split(":")
+        assert source == ".", volume
+        args += ["-v", ":".join([str(folder), target, *mode])]
+    return args
+
+
+def test_deploy_init_and_preflight_run_from_the_image(image: str, tmp_path: Path) -> None:
+    """docker compose run --rm deploy init, then the preflight check, with compose's own capabilities."""
+    services = yaml.safe_load((REPO / "docker-compose.yml").read_text())["services"]
+    operator = 4244
+    root = make_checkout(tmp_path / "hubsense")
+    for path in [root, *root.rglob("*")]:
+        os.lchown(path, operator, operator)
+    init = pm.podman("run", *tool_args(services["deploy"], root), image, "init", "--server", "hub-server.lan",
+                     "--mqtt-bind", "192.168.1.10", check=False, timeout=120)
+    assert init.returncode == 0, init.stderr
+    assert init.stdout.strip().startswith("hs_")  # the manager token, printed once
+    secrets = root / "secrets"
+    assert {p.stat().st_uid for p in [root / ".env", secrets, *secrets.glob("mosquitto/*")]} == {operator}
+    assert (secrets / "collector" / "tokens.json").stat().st_uid == COLLECTOR_UID
+    preflight = services["preflight"]
+    check = pm.podman("run", *tool_args(preflight, root), image, check=False, timeout=120)
+    assert check.returncode == 0 and "is ready for docker compose up" in check.stderr, check.stderr
+    (root / ".env").chmod(0o644)
+    check = pm.podman("run", *tool_args(preflight, root), image, check=False, timeout=120)
+    assert check.returncode == 2 and "chmod 600 .env" in check.stderr, check.stderr
+
+
+def test_without_podman_the_image_tests_fail_and_say_why(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(pm.PodmanUnavailable, match=r"podman, debootstrap not installed: apt-get install -y podman"):
+        pm.require_podman()
