@@ -81,3 +81,26 @@ def test_export_reads_only_and_says_what_is_wrong(tmp_path: Path) -> None:
     out = tmp_path / "out.jsonl"
     ok = export("--db", str(tmp_path / "db.sqlite3"), "--start", "2026-11-29", "-o", str(out))
     assert ok.returncode == 0 and out.exists() and '{"exported": 0}' in ok.stderr
+
+
+def test_a_second_demo_run_fills_the_time_since_the_first(tmp_path: Path, hubs) -> None:
+    from datetime import UTC, datetime, timedelta
+    from types import SimpleNamespace
+
+    from collector.demo import _history
+    from collector.simulate import simulate_history
+    from collector.store.sqlite import SqliteStore
+
+    store = SqliteStore(tmp_path / "db.sqlite3")
+    try:
+        now = datetime.now(UTC)
+        first_run = now - timedelta(hours=12)
+        simulate_history(hubs, store, days=1, end=first_run)
+        demo = SimpleNamespace(store=store, hubs=hubs)
+        _history(demo, 28, now)
+        newest = max(h.at for hub in hubs for h in store.latest_health(hub))
+        assert newest > now - timedelta(minutes=10), "history reaches the second run"
+        gap = list(store.health("stockholm", first_run + timedelta(hours=1), now - timedelta(hours=1)))
+        assert len(gap) > 100, "no hole between the two runs (heartbeats every 5 minutes, open or not)"
+    finally:
+        store.close()
