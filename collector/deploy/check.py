@@ -232,3 +232,20 @@ def _compose(layout: Layout, values: dict[str, str], r: CheckResult) -> None:
             if not (layout.root / source).exists():
                 fix = FIX if source.startswith("./secrets") else "is --out the hubsense checkout?"
                 r.errors.append(f"{name}: mounts {source}, which does not exist here: {fix}")
+            elif not source.startswith("./secrets"):
+                _world_readable(layout, layout.root / source, r)
+
+
+def _others_may_read(path: Path) -> bool:
+    need = 0o005 if path.is_dir() else 0o004  # folders also need x to be entered
+    return path.stat().st_mode & need == need
+
+
+def _world_readable(layout: Layout, top: Path, r: CheckResult) -> None:
+    """Mounted project files are read by each container's own user (mosquitto, grafana, the collector)."""
+    hidden = [p for p in ([top, *top.rglob("*")] if top.is_dir() else [top]) if not _others_may_read(p)]
+    if hidden:
+        more = f", and {len(hidden) - 1} more" if len(hidden) > 1 else ""
+        r.errors.append(f"{layout.rel(hidden[0])}: not readable by other users (mode "
+                        f"{hidden[0].stat().st_mode & 0o777:o}{more}), but a container reads it as its own user: "
+                        f"chmod -R a+rX {layout.rel(top)} (a umask of 077 when cloning does this)")

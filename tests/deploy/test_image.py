@@ -214,6 +214,7 @@ def test_stops_cleanly_on_sigterm_within_the_grace_period(image: str, deployment
         logs = pm.podman("logs", container.name, check=False)
         assert code == "0", logs.stdout[-2000:] + logs.stderr[-2000:]
         assert elapsed < container.grace_s, f"took {elapsed:.1f} s (grace {container.grace_s} s)"
+        print(f"SIGTERM: exit {code} after {elapsed:.1f} s (grace {container.grace_s:.0f} s)")
 
 
 # --- 'hubsense deploy' from the image, as the compose deploy and preflight services run it -------

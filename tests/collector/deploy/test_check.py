@@ -58,6 +58,9 @@ BREAKAGES: dict[str, tuple[Callable[[Path], object], str]] = {
     "TLS not published": (lambda r: make_test_pki(r / "secrets/certs"), f"COMPOSE_FILE lacks {TLS_COMPOSE_FILE}"),
     "TLS without certs": (lambda r: set_env(r, "COMPOSE_FILE", f"docker-compose.yml:{TLS_COMPOSE_FILE}"),
                           "published without a TLS listener"),
+    "umask 077 clone": (lambda r: (r / "deploy" / "mosquitto" / "mosquitto.conf").chmod(0o600),
+                        "deploy/mosquitto/mosquitto.conf: not readable by other users (mode 600)"),
+    "private configs": (lambda r: (r / "firmware_config").chmod(0o700), "chmod -R a+rX firmware_config"),
     "not a checkout": (lambda r: shutil.rmtree(r / "deploy"), "mounts ./deploy/mosquitto, which does not exist"),
 }
 

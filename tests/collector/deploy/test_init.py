@@ -87,7 +87,7 @@ def test_second_run_changes_nothing(deployed: tuple[Path, InitResult]) -> None:
 def test_existing_values_are_kept_and_placeholders_replaced(checkout: Path) -> None:
     strong = "kept-Influx-password-0123456789abcdef"
     (checkout / ".env").write_text(
-        "# from deploy/env.example\nHUBSENSE_SERVER=hub.example.org\nMQTT_PORT=1884\n"
+        "# written by hand\nHUBSENSE_SERVER=hub.example.org\nMQTT_PORT=1884\n"
         f"HUBSENSE_INFLUX_PASSWORD={strong}\nGRAFANA_ADMIN_PASSWORD=change-me-grafana\n"
         "INFLUXDB_ADMIN_TOKEN=short\nMY_OWN_SETTING='kept as is'\n")
     result = init_deployment(checkout)
