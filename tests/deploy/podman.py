@@ -10,6 +10,7 @@ copied into the image.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import resource
@@ -24,6 +25,7 @@ RUNC = "/usr/sbin/runc"  # crun, podman's default, cannot set rlimits in this ki
 BASE_IMAGE = "localhost/hubsense-python-base:bookworm"
 SUITE = "bookworm"
 BASE_PACKAGES = ("python3", "python3-pip", "ca-certificates", "passwd")
+BASE_LOCK = "/var/tmp/hubsense-python-base.lock"
 INSTALL_HINT = "apt-get install -y podman runc debootstrap (make test-debs does it)"
 
 
@@ -125,22 +127,28 @@ def build_base() -> None:
             raise RuntimeError(f"podman import failed: {imported.stderr[-2000:]}")
 
 
-def build_image(context: Path, tag: str) -> None:
-    """``podman build`` of ``context``'s Dockerfile on :data:`BASE_IMAGE`."""
+def build_image(context: Path, tag: str) -> str:
+    """``podman build`` of ``context``'s Dockerfile on :data:`BASE_IMAGE`; returns the image id (run by
+    id: another checkout on the machine may build the same tag at the same time)."""
     mounts = [arg for path in pip_host_paths() for arg in ("-v", f"{path}:{path}:ro")]
-    podman("build", "--network", "host", "--from", BASE_IMAGE, "--format", "docker", "--layers", *mounts,
-           "-t", tag, str(context), timeout=1800)
+    with tempfile.TemporaryDirectory(prefix="hubsense-build-") as tmp:
+        iid = Path(tmp) / "iid"
+        podman("build", "--network", "host", "--from", BASE_IMAGE, "--format", "docker", "--layers", *mounts,
+               "--iidfile", str(iid), "-t", tag, str(context), timeout=1800)
+        return iid.read_text().strip()
 
 
-def ensure_image(context: Path, tag: str) -> dict[str, float]:
-    """The base (if missing) and the image; seconds each took."""
+def ensure_image(context: Path, tag: str) -> tuple[str, dict[str, float]]:
+    """The base (made once per machine, one builder at a time) and the image: its id, seconds each took."""
     require_podman()
     times = {}
     t0 = time.monotonic()
-    if not base_exists():
-        build_base()
+    with open(BASE_LOCK, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not base_exists():
+            build_base()
     times["base_s"] = time.monotonic() - t0
     t1 = time.monotonic()
-    build_image(context, tag)
+    image = build_image(context, tag)
     times["build_s"] = time.monotonic() - t1
-    return times
+    return image, times

@@ -52,11 +52,11 @@ def seconds(duration: str) -> float:
 @pytest.fixture(scope="module")
 def image() -> str:
     try:
-        times = pm.ensure_image(REPO, TAG)
+        image_id, times = pm.ensure_image(REPO, TAG)
     except pm.PodmanUnavailable as exc:
         pytest.fail(f"the image test cannot run: {exc}", pytrace=False)
     print(f"image: base {times['base_s']:.1f} s, build {times['build_s']:.1f} s")
-    return TAG
+    return image_id
 
 
 @dataclass
