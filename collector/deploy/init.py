@@ -101,6 +101,9 @@ def check_options(server: str | None, mqtt_bind: str | None) -> None:
 def settings(old: dict[str, str], server: str | None, mqtt_bind: str | None) -> dict[str, str]:
     """Settings and option-driven values (secrets and derived values come later)."""
     values = {v.name: old.get(v.name) or v.default for v in VARS if v.kind == "setting"}
+    bad = [f"{k}={values[k]!r}" for k in ("MQTT_PORT", "MQTTS_PORT") if not values[k].isdigit()]
+    if bad:
+        raise DeployError([f".env: {', '.join(bad)}: not a port number"])
     host = server or old.get("HUBSENSE_SERVER")
     if not host:
         raise DeployError(["--server is needed on the first run: this server's name or address as the "

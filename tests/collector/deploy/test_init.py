@@ -154,6 +154,10 @@ def test_bad_input_is_refused_before_anything_is_written(checkout: Path) -> None
     with pytest.raises(DeployError, match="unknown hub"):
         init_deployment(checkout, server="hub", hubs=["uppsala"])
     assert not (checkout / ".env").exists() and not (checkout / "secrets").exists()
+    (checkout / ".env").write_text("HUBSENSE_SERVER=hub\nMQTT_PORT=eighteen\n")
+    with pytest.raises(DeployError, match="MQTT_PORT='eighteen': not a port number"):
+        init_deployment(checkout)
+    assert not (checkout / "secrets").exists()
 
 
 def test_refuses_a_checkout_whose_gitignore_lost_the_secrets(checkout: Path) -> None:
