@@ -1,190 +1,327 @@
-"""Occupancy-inference accuracy on real data: the UCI Room Occupancy Estimation data set.
+"""Occupancy-inference accuracy on several data sets, each against simple baselines.
 
-The room had two PIR sensors (``S6_PIR``, ``S7_PIR``) sampled about every 30 s, and a
-ground-truth head count.  We turn the samples into what hubsense agents would have sent and
-replay them through the engine (:func:`collector.engine.replay_timeline`):
+For every data set (see :mod:`bench.accuracy_data`) the wire messages are replayed through the
+engine exactly as ``hubsense replay`` does (canonical order, default profiles) and every zone is
+scored on a 30 s grid against ground truth.  Baselines are scored on the same grid from the same
+events: a plain 120 s and 300 s PIR timeout and, for zones with a door, a textbook door + motion
+rule ("wasp in a box": door closed with motion seen inside since → occupied until it opens;
+otherwise a 120 s PIR timeout).
 
-* the room is one ``open`` zone watched by two PIRs on one agent;
-* a PIR sample of 1 after a 0 is a ``motion`` event at the sample time, a 0 after a 1 is a
-  ``no_motion`` event at the sample time (the sensor went quiet within that 30 s window);
-* the agent heartbeats at every sample (``interval_s`` 60); a gap of more than 10 minutes between
-  samples (the data has gaps of days) is an agent restart: ``offline`` after the last sample, a
-  new boot and ``online`` at the next one.  Samples at which the engine says unknown are excluded
-  (there are none with this conversion, but the count is printed).
+Reported per data set: accuracy, balanced accuracy, false-free rate (share of truly occupied grid
+points shown as free: the error that sends a member to a full room), median seconds from a true
+departure to the engine saying free, and the Brier score of ``p_occupied``.  A reliability table
+(predicted probability bins against observed frequency) pools every data set.
 
-Each sample is then scored: predicted occupied (engine state at the sample time, after that
-sample's events) versus ground truth ``Room_Occupancy_Count > 0``.
+Data sets: UCI (in the repository), the synthetic coworking day (generated), and every folder in
+the normalised format under ``$HUBSENSE_DATASETS`` (default ``bench/data/external``), which
+``bench/data/README.md`` tells how to make from the public recordings.  Data sets with several
+recordings (e.g. SPHERE's ten) are replayed one recording at a time, each from a fresh engine, and
+averaged.
 
-Compared in the same run:
-
-* ``baseline``: a plain 5-minute PIR timeout, occupied iff a PIR sample showed motion within
-  the last 300 s (computed directly from the samples);
-* ``engine default``: the engine with the default ``open`` profile;
-* a few profile variants, to show where the default sits.
-
-Data: bench/data/Occupancy_Estimation.csv (CC BY 4.0, see bench/data/README.md).
-Usage: ``.venv/bin/python bench/accuracy.py``.  The last line is JSON with ``accuracy``,
-``balanced_accuracy``, ``recall`` and ``precision`` of the engine default.
+Usage: ``.venv/bin/python bench/accuracy.py [--quick]``.  The last line is one JSON object with
+``accuracy`` (UCI), ``balanced_accuracy`` (UCI), ``datasets`` (name → accuracy), ``beats_baselines``
+and ``brier`` (pooled).
 """
 
 from __future__ import annotations
 
-import bisect
-import csv
+import argparse
 import json
+import os
+import statistics
 import sys
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from collector.engine import replay_timeline
-from collector.model import OccupancyState, StateChange
-from hubsense.config import Hub, Profile, parse_hub
-from hubsense.protocol import AgentState, AgentStatus, Heartbeat, SensorEvent, SensorKind, SensorState
+from bench import accuracy_data as data
+from collector.engine.engine import Engine
+from collector.engine.timeline import _EVENT, _STATUS, canonical
+from collector.model import OccupancyState
+from hubsense.config import Profile
+from hubsense.protocol import AgentState, SensorKind, SensorState
 
-DATA = Path(__file__).resolve().parent / "data" / "Occupancy_Estimation.csv"
-GAP_S = 600.0  # a longer gap between samples is an agent restart
-AGENT = "uci-node"
-PIRS = {"S6_PIR": "s6-pir", "S7_PIR": "s7-pir"}
-
-
-@dataclass(frozen=True)
-class Sample:
-    t: datetime
-    pirs: tuple[int, ...]
-    occupied: bool
+OCC = OccupancyState.OCCUPIED
+EXTERNAL = Path(os.environ.get("HUBSENSE_DATASETS", Path(__file__).resolve().parent / "data" / "external"))
 
 
-def load(path: Path = DATA, limit: int | None = None) -> list[Sample]:
-    samples = []
-    with path.open(newline="") as fh:
-        for row in csv.DictReader(fh):
-            t = datetime.strptime(f"{row['Date']} {row['Time']}", "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
-            samples.append(Sample(t, tuple(int(row[c]) for c in PIRS), int(row["Room_Occupancy_Count"]) > 0))
-            if limit is not None and len(samples) >= limit:
-                break
-    return samples
+# -- predictions ----------------------------------------------------------------------------------
+
+Prediction = dict[str, tuple[list[bool | None], list[float | None]]]  # zone -> (occupied?, p)
 
 
-def hub() -> Hub:
-    return parse_hub({
-        "id": "uci", "name": "UCI room", "timezone": "Europe/Stockholm",
-        "opening_hours": [{"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
-                           "open": "00:00", "close": "23:59"}],
-        "zones": [{"id": "room", "name": "Room", "kind": "open", "capacity": 4}],
-        "agents": [{"id": AGENT, "sensors": [
-            {"id": sid, "kind": "pir", "pin": 4 + i, "zone": "room"} for i, sid in enumerate(PIRS.values())]}],
-    })
+def predict_engine(ds: data.Dataset, times: list[float], profiles: dict[str, Profile] | None = None) -> Prediction:
+    """Replay ``ds`` and read each zone's state and p_occupied at ``times`` (ascending)."""
+    engine = Engine(ds.hub, profiles)
+    ordered = canonical(ds.hub.id, ds.messages())
+    zones = [z.id for z in ds.hub.zones]
+    out: Prediction = {z: ([], []) for z in zones}
+    i = 0
 
+    def probe(t: float) -> None:
+        engine.advance_ts(t)
+        now = datetime.fromtimestamp(t, UTC)
+        for z in zones:
+            view = engine.view(z, now)
+            state = None if view.state is OccupancyState.UNKNOWN else view.state is OCC
+            out[z][0].append(state)
+            out[z][1].append(getattr(view, "p_occupied", None))
 
-def messages(samples: list[Sample]) -> list[tuple[object, datetime]]:
-    """The wire messages the samples stand for, as (message, received) pairs."""
-    out: list[tuple[object, datetime]] = []
-    boot, seq, prev, last_t = 0, 0, (0,) * len(PIRS), None
-
-    def status(state: AgentState, t: datetime) -> None:
-        out.append((AgentStatus(hub="uci", agent=AGENT, boot=f"b{boot}", state=state, ts=t), t))
-
-    def event(sensor: str, state: SensorState, t: datetime) -> None:
-        nonlocal seq
-        seq += 1
-        out.append((SensorEvent(hub="uci", agent=AGENT, boot=f"b{boot}", sensor=sensor, kind=SensorKind.PIR,
-                                state=state, ts=t, seq=seq), t))
-
-    for s in samples:
-        if last_t is None or (s.t - last_t).total_seconds() > GAP_S:
-            if last_t is not None:
-                status(AgentState.OFFLINE, last_t.replace(microsecond=1))
-            boot, seq, prev = boot + 1, 0, (0,) * len(PIRS)
-            status(AgentState.ONLINE, s.t)
-        out.append((Heartbeat(hub="uci", agent=AGENT, boot=f"b{boot}", ts=s.t, seq=seq, uptime_s=0,
-                              interval_s=60), s.t))
-        for sensor, before, now in zip(PIRS.values(), prev, s.pirs, strict=True):
-            if now != before:
-                event(sensor, SensorState.MOTION if now else SensorState.NO_MOTION, s.t)
-        prev, last_t = s.pirs, s.t
-    return out
-
-
-def predict_engine(samples: list[Sample], msgs: list, profile: Profile | None) -> list[OccupancyState]:
-    timeline = replay_timeline(hub(), msgs, {"room": profile} if profile else None, until=samples[-1].t)
-    return states_at(timeline, [s.t for s in samples])
-
-
-def states_at(timeline: list[StateChange], times: list[datetime]) -> list[OccupancyState]:
-    zone = [c for c in timeline if c.zone == "room" and c.desk is None]
-    ats = [c.at for c in zone]
-    out = []
-    for t in times:
-        i = bisect.bisect_right(ats, t)
-        out.append(zone[i - 1].state if i else OccupancyState.UNKNOWN)
-    return out
-
-
-def predict_baseline(samples: list[Sample], timeout_s: float = 300.0) -> list[OccupancyState]:
-    """A plain PIR timeout: occupied iff motion was sampled within the last ``timeout_s``."""
-    out, last_motion, last_t = [], None, None
-    for s in samples:
-        if last_t is not None and (s.t - last_t).total_seconds() > GAP_S:
-            last_motion = None
-        if any(s.pirs):
-            last_motion = s.t
-        occupied = last_motion is not None and (s.t - last_motion).total_seconds() < timeout_s
-        out.append(OccupancyState.OCCUPIED if occupied else OccupancyState.FREE)
-        last_t = s.t
-    return out
-
-
-def score(samples: list[Sample], predicted: list[OccupancyState]) -> dict:
-    tp = fp = tn = fn = unknown = 0
-    for s, p in zip(samples, predicted, strict=True):
-        if p is OccupancyState.UNKNOWN:
-            unknown += 1
-        elif p is OccupancyState.OCCUPIED:
-            tp, fp = tp + s.occupied, fp + (not s.occupied)
+    for key, kind, msg, received in ordered:
+        while i < len(times) and times[i] < key[0]:
+            probe(times[i])
+            i += 1
+        engine.advance_ts(key[0])
+        if kind == _EVENT:
+            engine.event_ts(msg.agent, msg.boot, msg.seq, msg.sensor, msg.state, msg.ts.timestamp(), key[5])
+        elif kind == _STATUS:
+            engine.status(msg.agent, msg.state is AgentState.ONLINE, received)
         else:
-            fn, tn = fn + s.occupied, tn + (not s.occupied)
-    n = tp + fp + tn + fn
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    specificity = tn / (tn + fp) if tn + fp else 0.0
-    return {
-        "accuracy": round((tp + tn) / n, 4) if n else 0.0,
-        "balanced_accuracy": round((recall + specificity) / 2, 4),
-        "recall": round(recall, 4),
-        "precision": round(tp / (tp + fp), 4) if tp + fp else 0.0,
-        "scored": n,
-        "unknown": unknown,
-    }
+            engine.heartbeat(msg.agent, received, msg.interval_s, dict(msg.sensors), ts=msg.ts, boot=msg.boot)
+    while i < len(times):
+        probe(times[i])
+        i += 1
+    return out
 
 
-VARIANTS: list[tuple[str, Profile | None]] = [
-    ("engine, timeout 600 s", Profile(vacancy_timeout_s=600)),
-    ("engine, timeout 240 s", Profile(vacancy_timeout_s=240)),
-]
+def _pir_intervals(ds: data.Dataset, zone: str) -> list[tuple[float, float]]:
+    """When any PIR of ``zone`` reported motion, as [start, end) spans (within recordings)."""
+    kinds = data.pir_kinds(ds.hub)
+    sensors = {s.id for a in ds.hub.agents for s in a.sensors if s.zone == zone and kinds[s.id] is SensorKind.PIR}
+    spans, since = [], {}
+    for t, s, st in ds.events:
+        if s not in sensors:
+            continue
+        if st is SensorState.MOTION:
+            since.setdefault(s, t)
+        elif s in since:
+            spans.append((since.pop(s), t))
+    spans += [(t, ds.recordings[-1][1]) for t in since.values()]
+    return data._merge(spans)
 
 
-def run(path: Path = DATA, limit: int | None = None) -> dict[str, dict]:
-    samples = load(path, limit)
-    msgs = messages(samples)
-    results = {"baseline (plain 300 s timeout)": score(samples, predict_baseline(samples))}
-    default = score(samples, predict_engine(samples, msgs, None))
-    for name, profile in VARIANTS:
-        results[name] = score(samples, predict_engine(samples, msgs, profile))
-    results["engine default (open)"] = default
-    return results
+def predict_timeout(ds: data.Dataset, times: list[float], timeout_s: float) -> Prediction:
+    """Occupied iff a PIR of the zone was in motion within the last ``timeout_s``."""
+    out: Prediction = {}
+    for z in ds.hub.zones:
+        held = data._merge((a, b + timeout_s) for a, b in _pir_intervals(ds, z.id))
+        out[z.id] = ([data._inside(held, t) for t in times], [None] * len(times))
+    return out
+
+
+def predict_door(ds: data.Dataset, times: list[float], timeout_s: float = 120.0) -> Prediction | None:
+    """Textbook door + motion: once the door closes and motion is seen inside, occupied until the
+    door opens; otherwise a plain PIR timeout.  None when no zone has a door."""
+    kinds = data.pir_kinds(ds.hub)
+    zone_of = {s.id: s.zone for a in ds.hub.agents for s in a.sensors}
+    door_zones = {zone_of[s] for s, k in kinds.items() if k is SensorKind.DOOR}
+    if not door_zones:
+        return None
+    out = predict_timeout(ds, times, timeout_s)
+    for z in door_zones:
+        locked: list[tuple[float, float]] = []
+        closed_at, confirmed_at = None, None
+        for t, s, st in ds.events:
+            if zone_of.get(s) != z:
+                continue
+            if kinds[s] is SensorKind.DOOR:
+                if st is SensorState.CLOSED:
+                    closed_at, confirmed_at = t, None
+                else:
+                    if confirmed_at is not None:
+                        locked.append((confirmed_at, t))
+                    closed_at, confirmed_at = None, None
+            elif st is SensorState.MOTION and closed_at is not None and confirmed_at is None and t > closed_at:
+                confirmed_at = t
+        if confirmed_at is not None:
+            locked.append((confirmed_at, ds.recordings[-1][1]))
+        locked = data._merge(locked)
+        occ, p = out[z]
+        out[z] = ([o or data._inside(locked, t) for o, t in zip(occ, times, strict=True)], p)
+    return out
+
+
+# -- scoring --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Score:
+    tp: int = 0
+    tn: int = 0
+    fp: int = 0
+    fn: int = 0
+    unknown: int = 0
+    brier_sum: float = 0.0
+    brier_n: int = 0
+    delays: list[float] = field(default_factory=list)
+    pairs: list[tuple[float, bool]] = field(default_factory=list)  # (p, truth) for reliability
+
+    def add(self, other: Score) -> Score:
+        return Score(self.tp + other.tp, self.tn + other.tn, self.fp + other.fp, self.fn + other.fn,
+                     self.unknown + other.unknown, self.brier_sum + other.brier_sum, self.brier_n + other.brier_n,
+                     self.delays + other.delays, self.pairs + other.pairs)
+
+    @property
+    def n(self) -> int:
+        return self.tp + self.tn + self.fp + self.fn
+
+    @property
+    def accuracy(self) -> float:
+        return (self.tp + self.tn) / self.n if self.n else 0.0
+
+    @property
+    def balanced(self) -> float:
+        rec = self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
+        spec = self.tn / (self.tn + self.fp) if self.tn + self.fp else 1.0
+        return (rec + spec) / 2
+
+    @property
+    def false_free(self) -> float:
+        return self.fn / (self.tp + self.fn) if self.tp + self.fn else 0.0
+
+    @property
+    def brier(self) -> float | None:
+        return self.brier_sum / self.brier_n if self.brier_n else None
+
+    @property
+    def departure_s(self) -> float | None:
+        return statistics.median(self.delays) if self.delays else None
+
+
+def score(ds: data.Dataset, times: list[float], pred: Prediction) -> Score:
+    total = Score()
+    for z in ds.hub.zones:
+        truth = ds.truth_at(z.id, times)
+        occ, probs = pred[z.id]
+        s = Score()
+        for o, p, y in zip(occ, probs, truth, strict=True):
+            if o is None:
+                s.unknown += 1
+                continue
+            if o:
+                s.tp, s.fp = s.tp + y, s.fp + (not y)
+            else:
+                s.fn, s.tn = s.fn + y, s.tn + (not y)
+            if p is not None:
+                s.brier_sum += (p - y) ** 2
+                s.brier_n += 1
+                s.pairs.append((p, y))
+        s.delays = _departure_delays(times, truth, occ)
+        total = total.add(s)
+    return total
+
+
+def _departure_delays(times: list[float], truth: list[bool], occ: list[bool | None]) -> list[float]:
+    """For each true departure (occupied → free on the grid), seconds until the prediction is free."""
+    out = []
+    for i in range(1, len(times)):
+        if truth[i - 1] and not truth[i]:
+            j = i
+            while j < len(times) and occ[j] and not truth[j] and times[j] - times[j - 1] <= 2 * data.GRID_S:
+                j += 1
+            if j < len(times) and not truth[j]:
+                out.append(times[j] - times[i - 1] - data.GRID_S / 2 if j > i else 0.0)
+    return out
+
+
+# -- the run --------------------------------------------------------------------------------------
+
+Predictor = Callable[[data.Dataset, list[float]], Prediction | None]
+PREDICTORS: dict[str, Predictor] = {
+    "engine (default)": predict_engine,
+    "timeout 120 s": lambda ds, t: predict_timeout(ds, t, 120.0),
+    "timeout 300 s": lambda ds, t: predict_timeout(ds, t, 300.0),
+    "door + motion": predict_door,
+}
+BASELINES = ("timeout 120 s", "timeout 300 s", "door + motion")
+
+
+def datasets(quick: bool = False) -> list[data.Dataset]:
+    out = [data.uci()]
+    from bench import synthetic_day
+
+    out += synthetic_day.datasets(days=1 if quick else 3)
+    if EXTERNAL.is_dir():
+        for folder in sorted(p for p in EXTERNAL.iterdir() if p.is_dir()):
+            for layout in sorted(folder.glob("layout*.json")):
+                name = folder.name + ("" if layout.stem == "layout" else "/" + layout.stem.removeprefix("layout_"))
+                ds = data.folder(folder, layout.name, name)
+                out += data.split_recordings(ds) if len(ds.recordings) > 1 else [ds]
+    return out
+
+
+def evaluate(sets: list[data.Dataset]) -> dict[str, dict[str, Score]]:
+    """Scores by data set (recordings of a group pooled per recording) and predictor."""
+    results: dict[str, dict[str, list[Score]]] = {}
+    for ds in sets:
+        times = ds.grid()
+        group = ds.group or ds.name
+        for name, predictor in PREDICTORS.items():
+            pred = predictor(ds, times)
+            if pred is not None:
+                results.setdefault(group, {}).setdefault(name, []).append(score(ds, times, pred))
+    return {g: {k: _mean(v) for k, v in by.items()} for g, by in results.items()}
+
+
+def _mean(scores: list[Score]) -> Score:
+    """Pooled counts; accuracy of a group of recordings is their mean (each recording counts once)."""
+    total = Score()
+    for s in scores:
+        total = total.add(s)
+    if len(scores) > 1:
+        total.mean_accuracy = statistics.mean(s.accuracy for s in scores)  # type: ignore[attr-defined]
+    return total
+
+
+def acc(s: Score) -> float:
+    return getattr(s, "mean_accuracy", s.accuracy)
+
+
+def reliability(pairs: list[tuple[float, bool]], bins: int = 10) -> list[tuple[float, float, float, int]]:
+    rows = []
+    for b in range(bins):
+        lo, hi = b / bins, (b + 1) / bins
+        inside = [y for p, y in pairs if lo <= p < hi or (b == bins - 1 and p == 1.0)]
+        if inside:
+            mean_p = statistics.mean(p for p, _ in pairs if lo <= p < hi or (b == bins - 1 and p == 1.0))
+            rows.append((lo, hi, mean_p, sum(inside) / len(inside), len(inside)))
+    return rows
 
 
 def main() -> None:
-    results = run()
-    print(f"{'predictor':<32} {'accuracy':>8} {'bal_acc':>8} {'recall':>8} {'precision':>9} "
-          f"{'scored':>7} {'unknown':>7}")
-    for name, r in results.items():
-        print(f"{name:<32} {r['accuracy']:>8.4f} {r['balanced_accuracy']:>8.4f} {r['recall']:>8.4f} "
-              f"{r['precision']:>9.4f} {r['scored']:>7} {r['unknown']:>7}")
-    best = results["engine default (open)"]
-    print(json.dumps({k: best[k] for k in ("accuracy", "balanced_accuracy", "recall", "precision")}))
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true", help="one synthetic day instead of three")
+    args = ap.parse_args()
+    results = evaluate(datasets(args.quick))
+    print(f"{'data set':<28} {'predictor':<18} {'acc':>7} {'bal':>7} {'false_free':>10} {'depart_s':>8} "
+          f"{'brier':>6} {'n':>7}")
+    beats = True
+    for group, by in results.items():
+        for name, s in by.items():
+            dep = f"{s.departure_s:>8.0f}" if s.departure_s is not None else f"{'-':>8}"
+            brier = f"{s.brier:>6.3f}" if s.brier is not None else f"{'-':>6}"
+            print(f"{group:<28} {name:<18} {acc(s):>7.4f} {s.balanced:>7.4f} {s.false_free:>10.4f} {dep} "
+                  f"{brier} {s.n:>7}")
+        best = max(acc(by[b]) for b in BASELINES if b in by)
+        beats &= acc(by["engine (default)"]) >= best
+    pooled = Score()
+    for by in results.values():
+        pooled = pooled.add(by["engine (default)"])
+    print("\nreliability of p_occupied (all data sets):")
+    print(f"{'p bin':<11} {'mean p':>7} {'observed':>9} {'n':>7}")
+    for lo, hi, mp, obs, n in reliability(pooled.pairs):
+        print(f"{lo:.1f}-{hi:.1f}    {mp:>7.3f} {obs:>9.3f} {n:>7}")
+    uci = results["uci-office"]["engine (default)"]
+    print(json.dumps({
+        "accuracy": round(uci.accuracy, 4),
+        "balanced_accuracy": round(uci.balanced, 4),
+        "datasets": {g: round(acc(by["engine (default)"]), 4) for g, by in results.items()},
+        "beats_baselines": beats,
+        "brier": round(pooled.brier, 4) if pooled.brier is not None else None,
+    }))
 
 
 if __name__ == "__main__":

@@ -81,6 +81,7 @@ class DeskView:
     name: str
     state: OccupancyState
     since: datetime | None
+    p_occupied: float | None = None  # probability that someone is at the desk; None while unknown
 
 
 @dataclass(slots=True)
@@ -95,6 +96,7 @@ class ZoneView:
     reason: str = ""
     desks: list[DeskView] = field(default_factory=list)
     stuck_sensors: list[str] = field(default_factory=list)
+    p_occupied: float | None = None  # calibrated probability that someone is there; None while unknown
 
     @property
     def free_desks(self) -> int | None:

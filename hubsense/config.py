@@ -72,17 +72,35 @@ class OpeningHours(_Strict):
 
 
 class Profile(_Strict):
-    """Occupancy-inference parameters; unset fields take the zone kind's default."""
+    """Occupancy-inference parameters.  Unset fields take the zone kind's default and are learned
+    from the zone's own history where the engine learns them; a value set here is pinned."""
 
     vacancy_timeout_s: float | None = Field(
-        None, gt=0, description="Seconds without motion after which an open zone or desk is free."
+        None, gt=0, description="Seconds without motion after which an open zone or desk is free. "
+        "Set: pinned. Unset: learned per zone, starting from the kind's default."
+    )
+    vacancy_timeout_min_s: float | None = Field(
+        None, gt=0, description="Lower bound of the learned vacancy timeout (default by kind: open 15, "
+        "room 30, desk_area 60)."
+    )
+    vacancy_timeout_max_s: float | None = Field(
+        None, gt=0, description="Upper bound of the learned vacancy timeout (default by kind: open 1800, "
+        "room 3600, desk_area 3600)."
+    )
+    learn: bool | None = Field(
+        None, description="false: use the kind's defaults and the values set here, learn nothing (default true)."
+    )
+    max_occupied_limit_s: float | None = Field(
+        None, gt=0, description="Rooms: the learned stillness cap (see max_occupied_s) never exceeds this "
+        "(default 86400)."
     )
     door_exit_window_s: float | None = Field(
         None, gt=0, description="Rooms: seconds after the door opens in which motion must follow, "
         "or the room is free."
     )
     max_occupied_s: float | None = Field(
-        None, gt=0, description="Longest believable occupied period (phantom occupancy guard)."
+        None, gt=0, description="Longest believable stillness without fresh evidence (phantom guard). "
+        "Rooms learn a longer one from the stillness they have shown unless this is set."
     )
     stuck_after_s: float | None = Field(
         None, gt=0, description="A sensor unchanged this long inside opening hours is flagged stuck."

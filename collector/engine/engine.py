@@ -52,6 +52,8 @@ class Engine:
         self._now = -INF  # newest time given to advance()
         self._due = INF  # no deadline of any zone or agent is earlier than this
         self._stuck_cache: dict[str, tuple] = {}
+        # the two latest motion onsets of any zone's own PIRs, as (time, zone): "has motion moved on?"
+        self._onsets: list[tuple[float, str]] = [(-INF, ""), (-INF, "")]
 
     # -- inputs --------------------------------------------------------------
 
@@ -227,6 +229,20 @@ class Engine:
         """The view of one zone (cheaper than :meth:`views` on a large hub)."""
         return zone_view(self, self.zones[zone], now.timestamp())
 
+    def learned(self) -> dict[str, dict]:
+        """What each zone has learned, JSON-able; :meth:`restore` takes it back after a restart."""
+        return {zone_id: zone.learned() for zone_id, zone in self.zones.items()}
+
+    def restore(self, learned: dict[str, dict]) -> None:
+        """Take back :meth:`learned` (zones that no longer exist are ignored)."""
+        for zone_id, data in learned.items():
+            if zone_id in self.zones:
+                self.zones[zone_id].restore(data)
+
+    def parameters(self, zone: str) -> dict:
+        """The effective parameters of one zone and whether each is learned, configured or a default."""
+        return self.zones[zone].parameters()
+
     def health(self, now: datetime) -> list[dict]:
         """One dict per agent: liveness, heartbeat, clock offset, stuck sensors, counters."""
         return agent_health(self, now.timestamp())
@@ -269,16 +285,34 @@ class Engine:
             self._refresh(zone, zone.deadline, out)
         at = t if t > zone.clock else zone.clock
         if group is not None:
-            what = group.apply(sensor, state, t)
+            main = sensor.desk is None
+            what = group.apply(sensor, state, t, moved_on=main and self._moved_on(zone.id, group.last_onset))
+            if what == "onset" and main:
+                self._note_onset(zone.id, t)
             if what is not None and zone.room is not None:
-                zone.room.motion(what, t, zone.params.door_exit_window_s)
+                zone.room.motion(what, t, group, zone.params.door_exit_window_s)
         elif state is not sensor.state:
             before = zone.evaluate(at)[0][0] is OCCUPIED
             sensor.state = state
             sensor.changed_at = t
             if zone.room is not None:
-                zone.room.door_moved(t, before)
+                zone.room.door_moved(t, before, zone.params.door_exit_window_s)
         self._refresh(zone, at, out, sensor.desk)
+
+    def _note_onset(self, zone: str, t: float) -> None:
+        first, second = self._onsets
+        if zone == first[1]:
+            self._onsets[0] = (max(t, first[0]), zone)
+        elif t >= first[0]:
+            self._onsets = [(t, zone), first]
+        elif t > second[0]:
+            self._onsets[1] = (t, zone)
+        if self._onsets[0][0] < self._onsets[1][0]:
+            self._onsets.reverse()
+
+    def _moved_on(self, zone: str, since: float) -> bool:
+        """Did another zone's own PIRs start seeing motion after ``since``?"""
+        return any(t > since and z != zone for t, z in self._onsets)
 
     def _refresh(self, zone: ZoneTrack, t: float, out: list[StateChange], touched: str | None = None) -> None:
         """Re-evaluate a zone at ``t`` and emit what changed."""
@@ -286,8 +320,9 @@ class Engine:
             t = zone.clock
         zone.clock = t
         mask = zone.mask
+        began = None
         if mask is None:
-            (state, reason, deadline), desks = zone.evaluate(t, touched)
+            (state, reason, deadline, began), desks = zone.evaluate(t, touched)
         else:
             state, reason, deadline = UNKNOWN, mask, INF
             desks = [(d, UNKNOWN, mask) for d in zone.desks.values()]
@@ -302,6 +337,8 @@ class Engine:
                 out.append(StateChange(hub, zone.id, desk.id, d_state, to_dt(t), d_reason))
         zone.reason = reason
         if state is not zone.state:
+            if began is not None and began < t:  # known to have begun earlier (e.g. the door shut)
+                t = max(began, zone.since if zone.since is not None else began)
             zone.state, zone.since = state, t
             out.append(StateChange(hub, zone.id, None, state, to_dt(t), reason))
 

@@ -1,16 +1,19 @@
 """The occupancy rules, as small state holders and pure evaluation functions.
 
 Times are float epoch seconds in the *event* clock (see :func:`collector.engine.clock.event_time`).
-Every ``eval_*`` function returns ``(state, reason, deadline)``: the state at ``now``, why, and
-the earliest later time at which the answer can change without new input (``INF`` if never).
+Every ``eval_*`` function returns a :data:`Result` ``(state, reason, deadline, at)``: the state at
+``now``, why, the earliest later time at which the answer can change without new input (``INF`` if
+never), and when that state began if it is known to have begun earlier than the evaluation (a room
+left through its door is free from the moment the door shut, not from when the engine was sure).
+``p_*`` functions give the matching probability that someone is there.  Rules: ``docs/engine.md``.
 """
 
 from __future__ import annotations
 
 import math
-from collections import deque
 from dataclasses import dataclass
 
+from collector.engine.learning import FIRST, HANDOFF, GapModel, Longest, Rate
 from collector.engine.profiles import Params
 from collector.model import OccupancyState
 from hubsense.protocol import SensorKind, SensorState
@@ -20,12 +23,15 @@ FREE, OCCUPIED, UNKNOWN = OccupancyState.FREE, OccupancyState.OCCUPIED, Occupanc
 MOTION, NO_MOTION = SensorState.MOTION, SensorState.NO_MOTION
 OPEN, CLOSED = SensorState.OPEN, SensorState.CLOSED
 
-EVIDENCE_WINDOW_S = 600.0  # bursts of motion counted within this window before motion ends
-STRONG_ONSETS = 2  # this many bursts in the window make the evidence strong...
-STRONG_HIGH_S = 60.0  # ...as does motion lasting this long
 DOOR_SETTLE_S = 3.0  # motion this soon after a door moves is the door / the person passing
+SUSTAINED_S = 20.0  # motion this much longer than one movement's PIR hold is someone moving inside
+INSIDE_ONSETS = 2  # this many separate bursts after the door shut: someone is inside
+WEAK_BURST_S = 60.0  # a burst that starts a visit and is over sooner is weak evidence (learned separately)
+P_MOTION = 0.97  # probability shown while a PIR reports motion (false triggers exist)
+P_FLOOR = 0.02  # never certain that a zone without motion is empty
+P_LOCKED = 0.95  # a closed room with someone seen inside
 
-Result = tuple[OccupancyState, str, float]
+Result = tuple[OccupancyState, str, float, float | None]
 
 
 @dataclass(slots=True)
@@ -44,21 +50,28 @@ class SensorTrack:
 
 
 class PirGroup:
-    """The PIRs that watch one zone or one desk, seen as one motion signal."""
+    """The PIRs that watch one zone or one desk, seen as one motion signal, and what its gaps teach."""
 
-    __slots__ = ("active", "high_start", "last_end", "last_onset", "onsets", "pirs", "weak")
+    __slots__ = ("active", "ctx", "first", "fixed_hold", "high_start", "hold_used", "last_end", "last_onset",
+                 "model", "pirs", "shadow")
 
-    def __init__(self, pirs: list[SensorTrack]) -> None:
+    def __init__(self, pirs: list[SensorTrack], model: GapModel | None, fixed_hold: float | None = None) -> None:
         self.pirs = pirs
+        self.model = model  # None: the hold is fixed
+        self.fixed_hold = fixed_hold
         self.active = 0  # PIRs currently reporting motion
         self.high_start = -INF  # when the group last went from no PIR active to some
         self.last_end: float | None = None  # when the group last went quiet
         self.last_onset = -INF
-        self.onsets: deque[float] = deque(maxlen=2 * STRONG_ONSETS)
-        self.weak = False  # the last burst of motion was weak evidence
+        self.first = True  # the current burst started a visit (the zone was free)
+        self.ctx = 0  # learning context of the quiet gap after the last burst
+        self.hold_used = INF  # the hold that applied to the last gap
+        self.shadow = False  # the current burst is a neighbour's motion seen by this group's PIRs
 
-    def apply(self, s: SensorTrack, state: SensorState, t: float) -> str | None:
-        """Apply a PIR state at ``t``; returns 'onset', 'end' (group went quiet) or None."""
+    def apply(self, s: SensorTrack, state: SensorState, t: float, moved_on: bool = False) -> str | None:
+        """Apply a PIR state at ``t``; returns 'onset', 'end' (group went quiet) or None.
+
+        ``moved_on``: at an 'end', another zone had motion start after this group's last onset."""
         was = s.state
         s.state = state
         if state is was:
@@ -66,12 +79,12 @@ class PirGroup:
         s.changed_at = t
         if state is MOTION:
             s.high_since = t
-            if self.active == 0:  # one burst of the group is one piece of evidence
-                self.high_start = t
-                self.onsets.append(t)
             self.active += 1
             self.last_onset = max(self.last_onset, t)
-            return "onset"
+            if self.active == 1:
+                self._onset(t)
+                return "onset"
+            return None
         if was is not MOTION:
             return None
         s.high_since = None
@@ -79,9 +92,34 @@ class PirGroup:
         if self.active:
             return None
         self.last_end = t if self.last_end is None else max(self.last_end, t)
-        recent = sum(1 for x in self.onsets if x >= t - EVIDENCE_WINDOW_S)
-        self.weak = recent < STRONG_ONSETS and t - self.high_start < STRONG_HIGH_S
+        weak = self.first and t - self.high_start < WEAK_BURST_S  # a lone short burst: a passer-by?
+        self.ctx = (FIRST if weak else 0) | (HANDOFF if moved_on else 0)
+        self.hold_used = self.hold()
         return "end"
+
+    def _onset(self, t: float) -> None:
+        """Motion came back: the gap since it went quiet is one more lesson for the model."""
+        self.high_start = t
+        self.shadow = False
+        if self.last_end is None:
+            self.first = True
+            return
+        gap = t - self.last_end
+        # a new visit: the gap was more likely between visits than inside one
+        self.first = gap >= (self.model.boundary() if self.model is not None else self.hold_used)
+        if self.model is not None and gap > 0:
+            self.model.add(gap, self.ctx)
+
+    def hold(self) -> float:
+        """Seconds the group stays occupied after it went quiet."""
+        if self.model is None:
+            return self.fixed_hold or 0.0
+        return self.model.hold(self.ctx)
+
+    def p_quiet(self, quiet: float) -> float:
+        if self.model is None:
+            return 0.9 if quiet < (self.fixed_hold or 0.0) else P_FLOOR
+        return max(P_FLOOR, self.model.p_occupied(self.ctx, quiet))
 
     def last_activity(self) -> float:
         return max(self.last_end if self.last_end is not None else -INF, self.last_onset)
@@ -92,35 +130,62 @@ class PirGroup:
 
 
 def eval_pirs(g: PirGroup, p: Params, now: float) -> Result:
-    """Open zones and desks: occupied while motion, then until the vacancy timeout."""
+    """Open zones and desks: occupied while motion, then for the learned hold."""
     if g.active:
         deadline = INF
         for s in g.pirs:
             if s.high_since is not None:
                 limit = s.high_since + p.max_occupied_s
                 if now >= limit:
-                    return UNKNOWN, "sensor_stuck", INF
+                    return UNKNOWN, "sensor_stuck", INF, None
                 deadline = min(deadline, limit)
-        return OCCUPIED, "motion", deadline
+        return OCCUPIED, "motion", deadline, None
     if g.last_end is None:
-        return FREE, "no_motion", INF
-    free_at = g.last_end + p.vacancy_timeout_s * (p.weak_factor if g.weak else 1.0)
+        return FREE, "no_motion", INF, None
+    free_at = g.last_end + g.hold_used
     if now < free_at:
-        return OCCUPIED, "motion", free_at
-    return FREE, "timeout", INF
+        return OCCUPIED, "motion", free_at, None
+    return FREE, "timeout", INF, None
+
+
+def p_pirs(g: PirGroup, p: Params, now: float) -> float:
+    if g.active:
+        return P_MOTION
+    if g.last_end is None:
+        return P_FLOOR
+    return g.p_quiet(now - g.last_end)
 
 
 class Room:
-    """Door state of an enclosed room and what the door tells about its occupants."""
+    """Door state of an enclosed room and what the door tells about its occupants.
 
-    __slots__ = ("closed_on_occupied", "confirmed", "door_t", "doors", "exit_pending")
+    A *door cycle* is the door opening and shutting again.  After it shuts, motion inside tells
+    someone is there: two separate bursts, or motion that goes on well beyond one movement's PIR
+    hold, *confirm* it and the room stays occupied until the door opens.  A lone short blip does
+    not (a sensor near the door, the door itself, a false trigger).  No motion at all after the
+    door shut is *silent*: each room learns what a silent cycle means (someone left / someone
+    came in and sits still) from what happened next, the last hundred times.
+    """
+
+    __slots__ = ("burst_hold", "closed_at", "confirmed", "cycle_from_occupied", "door_t", "doors", "exit_pending",
+                 "inside_onsets", "opened_at", "silent_from_free", "silent_from_occupied", "silent_pending",
+                 "stillness")
 
     def __init__(self, doors: list[SensorTrack]) -> None:
         self.doors = doors
         self.door_t = -INF  # last door movement
-        self.confirmed = False  # door closed and motion seen inside since
+        self.opened_at = -INF
+        self.closed_at = -INF
+        self.confirmed = False  # door closed and someone seen inside since
+        self.inside_onsets = 0  # bursts of motion that began after the door shut
         self.exit_pending = False  # door opened on an occupied room; no motion has followed yet
-        self.closed_on_occupied = False  # door closed while the room was occupied
+        self.cycle_from_occupied = False  # the room was occupied when this door cycle began
+        self.silent_pending: bool | None = None  # a silent cycle (from occupied?) awaiting its outcome
+        # what a silent cycle meant, learned: the room was empty after it / someone was inside
+        self.silent_from_occupied = Rate(prior=0.85)  # P(empty)
+        self.silent_from_free = Rate(prior=0.15)  # P(someone inside)
+        self.stillness = Longest()
+        self.burst_hold = 0.0  # a single movement's PIR hold, seen in this room
 
     def closed(self) -> bool:
         return bool(self.doors) and all(d.state is CLOSED for d in self.doors)
@@ -128,51 +193,158 @@ class Room:
     def opened(self) -> bool:
         return any(d.state is OPEN for d in self.doors)
 
-    def door_moved(self, t: float, occupied_before: bool) -> None:
+    def door_moved(self, t: float, occupied_before: bool, window: float) -> None:
+        self._learn_silent(t, "door", window)
         self.door_t = max(self.door_t, t)
         self.confirmed = False
-        self.exit_pending = self.opened() and occupied_before
-        self.closed_on_occupied = self.closed() and occupied_before
-
-    def motion(self, what: str, t: float, window: float) -> None:
-        """React to a PIR 'onset' or 'end' at ``t``."""
-        inside = (t > self.door_t + DOOR_SETTLE_S) if what == "onset" else (t >= self.door_t + window)
-        if not inside:
-            return
-        if self.closed():
-            self.confirmed = True
-        elif self.exit_pending:
+        self.inside_onsets = 0
+        if self.opened():
+            self.opened_at = t
+            self.exit_pending = occupied_before
+            self.cycle_from_occupied = occupied_before
+        elif self.closed():
+            if t - self.opened_at > window:  # open a long while: what counts is the state at the close
+                self.cycle_from_occupied = occupied_before
+            self.cycle_from_occupied |= occupied_before and self.exit_pending
+            self.closed_at = t
             self.exit_pending = False
+
+    def motion(self, what: str, t: float, g: PirGroup, window: float) -> None:
+        """React to a PIR 'onset' or 'end' at ``t``."""
+        if what == "onset":
+            self._learn_silent(t, "motion", window)
+            if t <= self.door_t + DOOR_SETTLE_S:
+                return
+            if self.closed() and self.confirmed and g.last_end is not None:
+                self.stillness.add(t - max(g.last_end, self.door_t), t)
+            if self.closed():
+                if self.inside_onsets and g.last_end is not None and t - g.last_end >= g.hold_used:
+                    self.inside_onsets = 0  # earlier blips were not followed up in time
+                self.inside_onsets += 1
+                # someone who just came in shows by moving; otherwise (a cycle that may have been a
+                # departure, or a room shut long ago) one blip may be the leaver, the door or a
+                # false trigger: wait for a second burst
+                arriving = not self.cycle_from_occupied and t <= self.closed_at + window
+                if self.inside_onsets >= (1 if arriving else INSIDE_ONSETS):
+                    self._confirm(g, t)
+            elif self.exit_pending:
+                self.exit_pending = False
+            return
+        duration = t - max(g.high_start, self.door_t)
+        if duration > 0 and g.high_start > self.door_t:
+            self.burst_hold = duration if self.burst_hold == 0 else min(self.burst_hold * 1.05, duration)
+        if self.closed() and t >= self.sustain_at(g):
+            self._confirm(g, t)
+        elif self.exit_pending and t >= self.door_t + window:
+            self.exit_pending = False
+
+    def _confirm(self, g: PirGroup, t: float) -> None:
+        if not self.confirmed:
+            self.confirmed = True
+            self.silent_pending = None
+
+    def sustain_at(self, g: PirGroup) -> float:
+        """When the current motion, going on inside the closed room, is more than one movement explains."""
+        return max(self.closed_at, g.high_start) + self.burst_hold + SUSTAINED_S
+
+    def sustained(self, g: PirGroup, now: float) -> bool:
+        return bool(g.active) and now >= self.sustain_at(g)
+
+    def _learn_silent(self, t: float, what: str, window: float) -> None:
+        """The first input after a silent cycle tells what it meant."""
+        if self.silent_pending is None and self.closed() and not self.confirmed and self.inside_onsets == 0 \
+                and t >= self.closed_at + window and self.closed_at > -INF:
+            self.silent_pending = self.cycle_from_occupied
+        if self.silent_pending is None:
+            return
+        if self.silent_pending:
+            self.silent_from_occupied.add(what == "door")
+        else:
+            self.silent_from_free.add(what == "motion")
+        self.silent_pending = None
+
+    def snapshot(self) -> dict:
+        return {"silent_from_occupied": [self.silent_from_occupied.yes, self.silent_from_occupied.no],
+                "silent_from_free": [self.silent_from_free.yes, self.silent_from_free.no],
+                "stillness": [list(x) for x in self.stillness.recent], "burst_hold": self.burst_hold}
+
+    def restore(self, data: dict) -> None:
+        self.silent_from_occupied.yes, self.silent_from_occupied.no = map(float, data["silent_from_occupied"])
+        self.silent_from_free.yes, self.silent_from_free.no = map(float, data["silent_from_free"])
+        self.stillness.recent.clear()
+        self.stillness.recent.extend((float(t), float(s)) for t, s in data["stillness"])
+        self.burst_hold = float(data["burst_hold"])
+
+    def cap(self, p: Params) -> float:
+        """Longest believable stillness of this room: the configured one, or twice the longest it has
+        shown when that is longer (within ``max_occupied_limit_s``)."""
+        if not p.learn_stillness:
+            return p.max_occupied_s
+        return min(p.max_occupied_limit_s, max(p.max_occupied_s, 2 * self.stillness.longest()))
 
 
 def eval_room(g: PirGroup, room: Room, p: Params, now: float) -> Result:
     """Rooms: door + motion ("wasp in a box"), see docs/engine.md."""
-    state, reason, deadline = eval_pirs(g, p, now)
-    if state is UNKNOWN or g.active:
-        return state, reason, deadline
+    state, reason, deadline, at = eval_pirs(g, p, now)
+    if state is UNKNOWN:
+        return state, reason, deadline, at
     if room.closed():
-        if not room.confirmed:
-            return _closed_unconfirmed(state, reason, deadline, room, p, now)
-        cap = max(g.last_activity(), room.door_t) + p.max_occupied_s
-        if now < cap:
-            return OCCUPIED, "door_closed", cap
-        return FREE, "max_occupied", INF
-    if room.exit_pending and room.opened():
+        return _closed(g, room, p, now, (state, reason, deadline, at))
+    if room.exit_pending and room.opened() and not g.active:
         free_at = room.door_t + p.door_exit_window_s
         if now < free_at:
-            return OCCUPIED, "door_open", free_at
-        return FREE, "door_exit", INF
-    return state, reason, deadline
+            return OCCUPIED, "door_open", free_at, None
+        return FREE, "door_exit", INF, max(room.door_t, g.last_end or -INF)
+    return state, reason, deadline, at
 
 
-def _closed_unconfirmed(
-    state: OccupancyState, reason: str, deadline: float, room: Room, p: Params, now: float
-) -> Result:
-    """Door closed, no motion inside yet: the PIR timeout, but a room that was occupied when
-    the door closed stays so for a full timeout after the close (someone may sit still)."""
-    if not room.closed_on_occupied:
-        return state, reason, deadline
-    hold = room.door_t + p.vacancy_timeout_s
-    if now < hold:
-        return OCCUPIED, "door_closed", min(hold, deadline) if state is OCCUPIED else hold
-    return state, reason, deadline
+def _closed(g: PirGroup, room: Room, p: Params, now: float, pirs: Result) -> Result:
+    if room.confirmed or room.sustained(g, now):
+        if g.active:
+            return OCCUPIED, "motion", pirs[2], None
+        cap = max(g.last_activity(), room.door_t) + room.cap(p)
+        if now < cap:
+            return OCCUPIED, "door_closed", cap, None
+        return FREE, "max_occupied", INF, None
+    if room.inside_onsets or room.closed_at == -INF:  # a blip (or no cycle seen yet): the PIR hold
+        if g.active:
+            return OCCUPIED, "motion", min(pirs[2], room.sustain_at(g)), None
+        return pirs
+    window_end = room.closed_at + p.door_exit_window_s
+    if room.cycle_from_occupied:
+        if room.silent_from_occupied.p >= 0.5:
+            if now < window_end:
+                return OCCUPIED, "door_closed", window_end, None
+            return FREE, "door_exit", INF, room.closed_at
+        return _locked(g, room, p, now)
+    if now >= window_end and room.silent_from_free.p >= 0.5:
+        return _locked(g, room, p, now)
+    if g.active:  # motion from before the close, still going: is it sustained?
+        return OCCUPIED, "motion", min(pirs[2], room.sustain_at(g)), None
+    state, reason, deadline, at = pirs
+    return state, reason, min(deadline, window_end) if now < window_end else deadline, at
+
+
+def _locked(g: PirGroup, room: Room, p: Params, now: float) -> Result:
+    cap = max(g.last_activity(), room.door_t) + room.cap(p)
+    if now < cap:
+        return OCCUPIED, "door_closed", cap, None
+    return FREE, "max_occupied", INF, None
+
+
+def p_room(g: PirGroup, room: Room, p: Params, now: float, state: OccupancyState, reason: str) -> float:
+    """Probability that someone is in the room, matching :func:`eval_room`'s reasons."""
+    if g.active:
+        return P_MOTION
+    if reason == "door_closed":
+        if room.confirmed:
+            return P_LOCKED
+        if room.cycle_from_occupied:
+            return 1 - room.silent_from_occupied.p if now >= room.closed_at + p.door_exit_window_s else \
+                max(1 - room.silent_from_occupied.p, 0.5)
+        return room.silent_from_free.p
+    if reason in ("door_exit", "max_occupied"):
+        return P_FLOOR
+    if reason == "door_open":
+        return 0.5
+    return p_pirs(g, p, now)

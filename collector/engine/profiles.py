@@ -1,89 +1,118 @@
-"""Occupancy-inference parameters per zone: hub config overrides on top of per-kind defaults.
+"""Occupancy-inference parameters per zone: configured values on top of per-kind defaults.
 
 Resolution order for each field: an explicit override passed to the engine (e.g. ``hubsense
 replay --profile``), then the zone's ``profile`` in the hub config, then the default of the
-zone's kind below.  ``docs/engine.md`` explains how the defaults were chosen.
+zone's kind below.  A value set by configuration is *pinned*: the zone does not learn it.
+Unset, ``vacancy_timeout_s`` is where learning starts (the prior) and ``max_occupied_s`` the
+floor of the learned stillness cap; ``docs/engine.md`` explains both.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from hubsense.config import Profile, Zone, ZoneKind
 
 HOUR = 3600.0
-# The weak-evidence rule is for zones where people pass through.  A zone configured with a longer
-# timeout than this is declared a "sitting still" zone (Skogsgläntan): there a single trigger is
-# what an arriving person makes, so any motion holds it for the full timeout.
-WEAK_MAX_TIMEOUT_S = 600.0
 
 
 @dataclass(frozen=True, slots=True)
 class Params:
-    """A fully resolved profile (every field set), plus the kind's fixed behaviour."""
+    """A fully resolved profile (every field set)."""
 
-    vacancy_timeout_s: float
+    vacancy_timeout_s: float  # pinned hold, or the prior of the learned one
     door_exit_window_s: float
     max_occupied_s: float
     stuck_after_s: float
-    # Timeout after *weak* evidence (one brief trigger in an idle zone, e.g. a passer-by), as a
-    # fraction of vacancy_timeout_s.  1.0 disables the distinction.
-    weak_factor: float = 1.0
+    vacancy_timeout_min_s: float = 15.0  # bounds of the learned hold
+    vacancy_timeout_max_s: float = 1800.0
+    max_occupied_limit_s: float = 24 * HOUR  # a learned stillness cap never exceeds this
+    learn: bool = True
+    pinned: frozenset[str] = field(default_factory=frozenset)  # fields set by configuration
+
+    @property
+    def learn_hold(self) -> bool:
+        return self.learn and "vacancy_timeout_s" not in self.pinned
+
+    @property
+    def learn_stillness(self) -> bool:
+        return self.learn and "max_occupied_s" not in self.pinned
 
 
 DEFAULTS: dict[ZoneKind, Params] = {
-    # Open zones: people walk past; a lone trigger is weak evidence (see docs/engine.md).
+    # Open zones: people walk past, sit and talk; the hold is learned per zone.
     ZoneKind.OPEN: Params(
-        vacancy_timeout_s=300.0, door_exit_window_s=90.0, max_occupied_s=8 * HOUR,
-        stuck_after_s=24 * HOUR, weak_factor=0.2,
+        vacancy_timeout_s=120.0, door_exit_window_s=90.0, max_occupied_s=8 * HOUR, stuck_after_s=24 * HOUR,
+        vacancy_timeout_min_s=15.0, vacancy_timeout_max_s=1800.0,
     ),
-    # Rooms: the door does most of the work; the PIR timeout only matters with the door open
-    # or before motion confirmed someone inside.
+    # Rooms: the door does most of the work; the PIR hold matters with the door open or before
+    # someone was seen inside.
     ZoneKind.ROOM: Params(
-        vacancy_timeout_s=600.0, door_exit_window_s=90.0, max_occupied_s=4 * HOUR,
-        stuck_after_s=60 * HOUR,
+        vacancy_timeout_s=600.0, door_exit_window_s=90.0, max_occupied_s=4 * HOUR, stuck_after_s=60 * HOUR,
+        vacancy_timeout_min_s=30.0, vacancy_timeout_max_s=3600.0,
     ),
-    # Desks: one PIR under each desk sees legs; people sit still, so a longer timeout.
+    # Desks: one PIR under each desk sees legs; people sit still, so a longer prior.
     ZoneKind.DESK_AREA: Params(
-        vacancy_timeout_s=900.0, door_exit_window_s=90.0, max_occupied_s=6 * HOUR,
-        stuck_after_s=60 * HOUR,
+        vacancy_timeout_s=900.0, door_exit_window_s=90.0, max_occupied_s=6 * HOUR, stuck_after_s=60 * HOUR,
+        vacancy_timeout_min_s=60.0, vacancy_timeout_max_s=3600.0,
     ),
 }
 
-FIELDS = ("vacancy_timeout_s", "door_exit_window_s", "max_occupied_s", "stuck_after_s")
+FIELDS = ("vacancy_timeout_s", "door_exit_window_s", "max_occupied_s", "stuck_after_s",
+          "vacancy_timeout_min_s", "vacancy_timeout_max_s", "max_occupied_limit_s")
 
 
 def resolve(zone: Zone, override: Profile | None = None) -> Params:
     """The zone's effective parameters."""
     base = DEFAULTS[zone.kind]
-    values = {}
+    values, pinned = {}, set()
     for name in FIELDS:
         value = getattr(override, name, None) if override is not None else None
         if value is None:
-            value = getattr(zone.profile, name)
+            value = getattr(zone.profile, name, None)
+        if value is not None:
+            pinned.add(name)
         values[name] = float(value) if value is not None else getattr(base, name)
-    weak = base.weak_factor if values["vacancy_timeout_s"] <= WEAK_MAX_TIMEOUT_S else 1.0
-    return Params(**values, weak_factor=weak)
+    learn = _first_set(override, zone.profile, "learn")
+    lo, hi = values["vacancy_timeout_min_s"], values["vacancy_timeout_max_s"]
+    if "vacancy_timeout_s" not in pinned:  # the prior stays inside configured bounds
+        values["vacancy_timeout_s"] = min(hi, max(lo, values["vacancy_timeout_s"]))
+    return Params(**values, learn=base.learn if learn is None else learn, pinned=frozenset(pinned))
+
+
+def _first_set(override: Profile | None, profile: Profile, name: str):
+    value = getattr(override, name, None) if override is not None else None
+    return value if value is not None else getattr(profile, name, None)
 
 
 def parse_override(text: str) -> tuple[str, str, float]:
-    """Parse ``zone:key=value`` (as given to ``--profile``) into (zone, key, value)."""
+    """Parse ``zone:key=value`` (as given to ``--profile``) into (zone, key, value).
+
+    ``zone`` may be ``hub/zone`` to address one hub's zone."""
     try:
         zone, rest = text.split(":", 1)
         key, raw = rest.split("=", 1)
+    except ValueError:
+        raise ValueError(f"expected [hub/]zone:key=value, got {text!r}") from None
+    key = key.strip()
+    if key == "learn":
+        if raw.strip().lower() not in ("true", "false"):
+            raise ValueError(f"learn must be true or false, got {raw!r}")
+        return zone.strip(), key, raw.strip().lower() == "true"
+    if key not in FIELDS:
+        raise ValueError(f"unknown profile key {key!r}; one of {', '.join((*FIELDS, 'learn'))}")
+    try:
         value = float(raw)
     except ValueError:
-        raise ValueError(f"expected zone:key=value, got {text!r}") from None
-    key = key.strip()
-    if key not in FIELDS:
-        raise ValueError(f"unknown profile key {key!r}; one of {', '.join(FIELDS)}")
+        raise ValueError(f"{key} must be a number, got {raw!r}") from None
     if not value > 0:
         raise ValueError(f"{key} must be > 0, got {raw!r}")
     return zone.strip(), key, value
 
 
 def overrides_from(texts: list[str]) -> dict[str, Profile]:
-    """Collect several ``zone:key=value`` strings into Profile overrides by zone id."""
+    """Collect several ``[hub/]zone:key=value`` strings into Profile overrides keyed by what was
+    written before the colon (``zone`` or ``hub/zone``)."""
     by_zone: dict[str, dict[str, float]] = {}
     for text in texts:
         zone, key, value = parse_override(text)

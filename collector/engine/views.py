@@ -43,7 +43,7 @@ def zone_view(engine: Engine, zone: ZoneTrack, now: float) -> ZoneView:
         state, reason, since = UNKNOWN, mask[0], mask[1]
     desks = [
         DeskView(d.id, d.name, UNKNOWN, _dt(since)) if mask is not None and d.state is not UNKNOWN
-        else DeskView(d.id, d.name, d.state, _dt(d.since))
+        else DeskView(d.id, d.name, d.state, _dt(d.since), _round(zone.desk_p(d, now)))
         for d in zone.desks.values()
     ]
     seen = [engine.agents[a].last_seen for a in zone.agents]
@@ -57,7 +57,12 @@ def zone_view(engine: Engine, zone: ZoneTrack, now: float) -> ZoneView:
         reason=reason,
         desks=desks,
         stuck_sensors=stuck_sensors(engine, zone, now),
+        p_occupied=_round(zone.p_occupied(now, state, reason)),
     )
+
+
+def _round(p: float | None) -> float | None:
+    return None if p is None else round(p, 3)
 
 
 def stuck_sensors(engine: Engine, zone: ZoneTrack, now: float) -> list[str]:

@@ -81,8 +81,9 @@ def test_replayed_timeline_for_a_set_does_not_depend_on_order_concrete() -> None
         (_event("glade-pir2", SensorState.MOTION, 105, 1, "c"), at(105)),
         (_event("glade-pir2", SensorState.NO_MOTION, 110, 2, "c"), at(110)),
     ]
-    forward = replay_timeline(HUB, messages, until=at(2000))
-    backward = replay_timeline(HUB, messages[::-1] + messages[3:4], until=at(2000))
+    fixed = {"glade": Profile(vacancy_timeout_s=300)}
+    forward = replay_timeline(HUB, messages, fixed, until=at(2000))
+    backward = replay_timeline(HUB, messages[::-1] + messages[3:4], fixed, until=at(2000))
     assert forward == backward
     assert [(c.state, c.at) for c in forward if c.zone == "glade"] == [
         (FREE, at(0)), (OCCUPIED, at(10)), (FREE, at(410))]
@@ -98,11 +99,11 @@ def test_replay_with_other_parameters_answers_what_if(stockholm) -> None:
                         interval_s=600), at(t)) for t in range(0, 4000, 600)]
     messages = [status, pir(SensorState.MOTION, 100, 1), pir(SensorState.NO_MOTION, 200, 2), *beats]
     frees = {}
-    for minutes in (None, 20):
-        profiles = {"skogsglantan": Profile(vacancy_timeout_s=minutes * 60)} if minutes else None
+    for minutes in (30, 20):
+        profiles = {"skogsglantan": Profile(vacancy_timeout_s=minutes * 60)}
         timeline = replay_timeline(stockholm, messages, profiles, until=at(3900))
         frees[minutes] = [c.at for c in timeline if c.zone == "skogsglantan" and c.state is FREE][-1]
-    assert frees == {None: at(200 + 1800), 20: at(200 + 1200)}
+    assert frees == {30: at(200 + 1800), 20: at(200 + 1200)}
 
 
 # -- the live engine never calls a dead agent's zone free ------------------------------------
@@ -196,7 +197,8 @@ def test_late_event_is_ignored_live_but_placed_in_history() -> None:
             live.event(ReceivedEvent.from_message(msg, received))
     assert live.counters["late"] == 1
     assert live.sensors["glade-pir1"].state is SensorState.MOTION  # live state not moved back
-    history = replay_timeline(HUB, [late_off, on_again, on, hb], until=at(800))
+    history = replay_timeline(HUB, [late_off, on_again, on, hb], {"glade": Profile(vacancy_timeout_s=60)},
+                              until=at(800))
     assert [(c.state, c.at) for c in history if c.zone == "glade"] == [
         (FREE, at(0)), (OCCUPIED, at(100)), (FREE, at(110 + 60)), (OCCUPIED, at(300))]
 

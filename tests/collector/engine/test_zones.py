@@ -5,11 +5,15 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hubsense.config import Profile
 from tests.collector.engine.helpers import FREE, OCCUPIED, UNKNOWN, Scenario, mini_hub
 
 
+FIXED = {"desks": Profile(vacancy_timeout_s=900)}
+
+
 def test_desks_are_free_or_occupied_on_their_own_and_the_zone_follows() -> None:
-    sc = Scenario(mini_hub())
+    sc = Scenario(mini_hub(), FIXED)
     view = sc.view("desks", 10)
     assert view.state is FREE and view.free_desks == 2
     sc.ev("d1-pir", "motion", 100)
@@ -24,7 +28,7 @@ def test_desks_are_free_or_occupied_on_their_own_and_the_zone_follows() -> None:
 
 
 def test_zone_is_occupied_while_any_desk_is() -> None:
-    sc = Scenario(mini_hub())
+    sc = Scenario(mini_hub(), FIXED)
     sc.ev("d1-pir", "motion", 100)
     sc.ev("d1-pir", "no_motion", 200)
     sc.ev("d2-pir", "motion", 900)
