@@ -183,6 +183,7 @@ def uci(path: Path = UCI, limit: int | None = None) -> Dataset:
         if last_t is None or t - last_t > UCI_GAP_S:
             if start is not None:
                 recordings.append((start, last_t + 1))
+                events += [(last_t + 0.5, sid, SensorState.NO_MOTION) for sid, on in zip(pirs, prev, strict=True) if on]
             start, prev = t, (0, 0)
         for sid, before, now in zip(pirs, prev, sample, strict=True):
             if now != before:

@@ -68,7 +68,8 @@ def test_replay_writes_timeline_and_counts_bad_lines(tmp_path: Path, capsys: pyt
     assert _run([str(src), "--config", config, "-o", str(tmp_path / "t.jsonl")]) == 0
     records = [json.loads(line) for line in (tmp_path / "t.jsonl").read_text().splitlines()]
     assert set(records[0]) == {"hub", "zone", "desk", "state", "at", "reason"}
-    assert _free_at(records, "skogsglantan") == "2026-11-30T08:33:20Z"  # 200 s + 1800 s
+    # Skogsgläntan's configured lower bound (600 s) holds it: nothing learned yet from one visit
+    assert _free_at(records, "skogsglantan") == "2026-11-30T08:13:20Z"  # 200 s + 600 s
     err = capsys.readouterr().err
     assert "3 bad lines" in err and "bad_line=2" in err and "bad_topic=1" in err
 
@@ -85,8 +86,8 @@ def test_summary_has_hours_and_sessions(tmp_path: Path, capsys: pytest.CaptureFi
     assert _run([str(src), "--summary"]) == 0
     out = capsys.readouterr().out
     row = next(line.split() for line in out.splitlines() if "skogsglantan" in line)
-    # occupied 100 s .. 2000 s = 0.53 h; one session
-    assert row[2] == "0.53" and row[-1] == "1"
+    # occupied 100 s .. 800 s = 0.19 h; one session
+    assert row[2] == "0.19" and row[-1] == "1"
 
 
 def test_bad_profile_is_an_error(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:

@@ -8,7 +8,6 @@ from hypothesis import strategies as st
 from hubsense.config import Profile
 from tests.collector.engine.helpers import FREE, OCCUPIED, UNKNOWN, Scenario, mini_hub
 
-
 FIXED = {"desks": Profile(vacancy_timeout_s=900)}
 
 
