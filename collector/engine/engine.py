@@ -80,16 +80,22 @@ class Engine:
         out: list[StateChange] = []
         agent = self.agents[agent_id]
         agent.clock_offset = ts - received
+        was: str | None = None  # the agent's liveness reason, when this event may bring it back
         if agent.stale or agent.offline_at is not None or agent.last_seen is None:
-            self._evidence(agent, received, out)
+            was = agent.reason()
+            self._seen(agent, received)
         elif received > agent.last_seen:  # fast path: alive, and stays alive
             agent.last_seen = received
         t = event_time(ts, received)
         if t < sensor.last_t:
             self.counters["late"] += 1
-            return out
-        sensor.last_t = t
-        self._observe(sensor, state, t, out)
+        else:
+            sensor.last_t = t
+            self._observe(sensor, state, t, out)
+        # an agent that came back is re-evaluated with its event applied: its zones go from
+        # unknown straight to what the event says, never through a zero-length 'free'
+        if was is not None and agent.reason() != was:
+            self._refresh_agent(agent, received, out)
         return out
 
     def status(self, agent: str, online: bool, at: datetime, ts: datetime | None = None,
@@ -161,13 +167,16 @@ class Engine:
         else:  # estimate the agent's clock from its last event
             agent_ts = received + (track.clock_offset or 0.0)
         t = event_time(agent_ts, received)
-        self._evidence(track, received, out)
+        was = track.reason()
+        self._seen(track, received)
         for sensor_id, state in sensors.items():
             sensor = self.sensors.get(sensor_id)
             if sensor is None or sensor.agent != agent or sensor.state is state or t < sensor.last_t:
                 continue
             sensor.last_t = t  # only a repair moves the guard: newer queued events still apply
             self._observe(sensor, state, t, out)
+        if track.reason() != was:  # came back: re-evaluated with its repairs applied (as for events)
+            self._refresh_agent(track, received, out)
         return out
 
     def advance(self, now: datetime) -> list[StateChange]:
@@ -264,12 +273,16 @@ class Engine:
     def _evidence(self, agent: AgentTrack, received: float, out: list[StateChange], was: str | None = "") -> None:
         if was == "":
             was = agent.reason()
+        self._seen(agent, received)
+        if agent.reason() != was:
+            self._refresh_agent(agent, received, out)
+
+    def _seen(self, agent: AgentTrack, received: float) -> None:
+        """A sign of life at ``received`` (liveness only; the caller re-evaluates the zones)."""
         agent.seen(received, self._now, self.stale_factor)
         deadline = agent.deadline(self.stale_factor)
         if deadline < self._due:
             self._due = deadline
-        if agent.reason() != was:
-            self._refresh_agent(agent, received, out)
 
     def _refresh_agent(self, agent: AgentTrack, t: float, out: list[StateChange]) -> None:
         """The agent's liveness changed: re-evaluate its zones."""

@@ -74,6 +74,28 @@ def test_stale_heartbeats_make_zones_unknown_at_the_deadline() -> None:
     assert [(c.zone, c.state, c.at) for c in changes] == [("glade", FREE, at(200))]
 
 
+def test_a_stale_agent_back_through_an_event_goes_straight_to_occupied() -> None:
+    """Not a zero-length 'free' first at the same instant (its zones were re-evaluated before the
+    event applied)."""
+    engine = Engine(mini_hub(), stale_factor=3.0)
+    engine.heartbeat("pi-a", at(0), 30, {"glade-pir1": SensorState.NO_MOTION})
+    assert [c.state for c in engine.advance(at(200))] == [UNKNOWN]
+    changes = engine.event(_ev("glade-pir1", "motion", 300, 1))
+    assert [(c.zone, c.state, c.at, c.reason) for c in changes] == [("glade", OCCUPIED, at(300), "motion")]
+    assert [(c.zone, c.state) for c in engine.advance(at(301))] == []
+
+
+def test_a_first_event_and_a_repairing_heartbeat_after_staleness_skip_the_zero_length_free() -> None:
+    engine = Engine(mini_hub())
+    changes = engine.event(_ev("glade-pir1", "motion", 10, 1))
+    assert [(c.zone, c.state, c.at) for c in changes if c.zone == "glade"] == [("glade", OCCUPIED, at(10))]
+    engine = Engine(mini_hub(), stale_factor=3.0)
+    engine.heartbeat("pi-a", at(0), 30, {"glade-pir1": SensorState.NO_MOTION})
+    engine.advance(at(200))
+    changes = engine.heartbeat("pi-a", at(300), 30, {"glade-pir1": SensorState.MOTION}, ts=at(300))
+    assert [(c.zone, c.state, c.at) for c in changes if c.zone == "glade"] == [("glade", OCCUPIED, at(300))]
+
+
 def test_heartbeat_interval_sets_the_stale_deadline() -> None:
     engine = Engine(mini_hub(), stale_factor=2.0)
     engine.heartbeat("pi-a", at(0), 300, {})
