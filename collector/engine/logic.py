@@ -224,8 +224,7 @@ class Room:
                 # someone who just came in shows by moving; otherwise (a cycle that may have been a
                 # departure, or a room shut long ago) one blip may be the leaver, the door or a
                 # false trigger: wait for a second burst
-                arriving = not self.cycle_from_occupied and t <= self.closed_at + window
-                if self.inside_onsets >= (1 if arriving else INSIDE_ONSETS):
+                if self.inside_onsets >= INSIDE_ONSETS or self._lone_onset_is_someone(t, window):
                     self._confirm(g, t)
             elif self.exit_pending:
                 self.exit_pending = False
@@ -237,6 +236,18 @@ class Room:
             self._confirm(g, t)
         elif self.exit_pending and t >= self.door_t + window:
             self.exit_pending = False
+
+    def _lone_onset_is_someone(self, t: float, window: float) -> bool:
+        """One burst of motion in the shut room: someone inside, or the door / a false trigger?
+
+        Someone may stay unseen in this room for as long as its occupants have been seen to keep
+        still (learned; at least the door window).  Within that, motion is someone -- except, after a
+        cycle that may have been a departure, motion right at the door moment (the one who left,
+        the door itself).  Beyond it, a lone blip is more likely a false trigger."""
+        since = t - self.closed_at
+        if since > max(window, self.stillness.longest()):
+            return False
+        return not self.cycle_from_occupied or since > window
 
     def _confirm(self, g: PirGroup, t: float) -> None:
         if not self.confirmed:

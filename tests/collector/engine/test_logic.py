@@ -181,19 +181,19 @@ def test_motion_only_at_the_door_settle_time_does_not_confirm(sc: Scenario) -> N
 
 def test_closed_room_without_any_motion_for_max_occupied_is_a_phantom(sc: Scenario) -> None:
     _meeting(sc)
-    sc.tick(5 * HOUR)
-    assert sc.history("room")[-1] == (FREE, 205 + 4 * HOUR, "max_occupied")
+    sc.tick(13 * HOUR)
+    assert sc.history("room")[-1] == (FREE, 205 + 12 * HOUR, "max_occupied")
 
 
 def test_a_room_learns_how_long_its_occupants_sit_still(sc: Scenario) -> None:
     """Stillness that ended with motion inside (not the door) raises the phantom cap."""
     _meeting(sc)
-    _burst(sc, "room-pir", 205 + 3 * HOUR, 5)  # three hours still, then someone moved
-    sc.ev("room-door", "open", 4 * HOUR)
-    sc.ev("room-door", "closed", 4 * HOUR + 5)  # they leave
-    _meeting(sc, 5 * HOUR)
-    sc.tick(11 * HOUR)  # six hours still: beyond the default 4 h, within twice the longest seen
-    assert sc.state("room", 11 * HOUR) is OCCUPIED
+    _burst(sc, "room-pir", 205 + 9 * HOUR, 5)  # nine hours still, then someone moved
+    sc.ev("room-door", "open", 10 * HOUR)
+    sc.ev("room-door", "closed", 10 * HOUR + 5)  # they leave
+    _meeting(sc, 11 * HOUR)
+    sc.tick(25 * HOUR)  # fourteen hours still: beyond the default 12 h, within twice the longest seen
+    assert sc.state("room", 25 * HOUR) is OCCUPIED
 
 
 def test_room_without_door_events_behaves_like_an_open_zone(fixed: Scenario) -> None:
