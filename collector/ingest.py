@@ -26,6 +26,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from collector.acks import StorageAcks
 from collector.handler import IngestCounters, MessageHandler, Outcome
 from collector.live import LiveState
 from collector.model import StateChange
@@ -78,6 +79,7 @@ class Ingest:
         self.live = live
         self.store = store
         self.handler = MessageHandler(live, counters)
+        self.acks = StorageAcks(live.hubs) if settings.storage_acks else None
         self.counters = self.handler.counters
         self.queue: queue.SimpleQueue = queue.SimpleQueue()
         self.connected = threading.Event()
@@ -159,6 +161,10 @@ class Ingest:
             log.error("MQTT subscription refused: %s", failed)
         self._pending_subacks -= 1
         if self._pending_subacks <= 0:
+            first, fresh = self.connects == 1, not self.session_present
+            if self.acks is not None and not self.subscribed.is_set() and (first or fresh):
+                # subscribed: agents may send again what may be lost (see collector/acks.py)
+                self.acks.announce(client, datetime.now(UTC), fresh_session=not first)
             self.subscribed.set()
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
@@ -248,6 +254,10 @@ class Ingest:
             self._maybe_prune(now)
         started = time.perf_counter()
         self._store_until_done(out)
+        if self.acks is not None:
+            self.acks.stored(out.events)  # stored now (or given up as unstorable, counted)
+            if tick and self.connected.is_set():
+                self.acks.flush(self.client, now)
         commit = Commit(out.changes, now, len(out.events) + len(out.changes) + len(out.health),
                         time.perf_counter() - started)
         for listener in self.after_commit:

@@ -37,6 +37,10 @@ class Settings(BaseSettings):
         86400, ge=0, description="MQTT v5 session expiry: how long the broker keeps queued messages while "
         "the collector is away."
     )
+    storage_acks: bool = Field(
+        True, description="Tell each agent which of its events are durably stored (hubsense/{hub}/_ack/{agent}/"
+        "stored): agents keep every event until then, so a broker crash loses nothing (docs/reliability.md)."
+    )
     mqtt_share_group: str | None = Field(
         None, description="Join this MQTT v5 shared-subscription group to split ingest between collectors: "
         "each event is stored by one member, every member keeps the complete live state (docs/reliability.md)."

@@ -9,15 +9,18 @@ Threads:
   external-loop API (``select`` on its socket plus a wake-up socket pair, then
   ``loop_read``/``loop_write``/``loop_misc``): it connects and reconnects with
   exponential backoff, hands queued events to paho (at most ``WINDOW``
-  unacknowledged at a time), deletes them from the queue on PUBACK, and
-  publishes status and heartbeats.  A sensor change wakes it at once; idle,
+  unacknowledged at a time) and publishes status and heartbeats.  An event
+  leaves the queue when the collector says it is durably stored (its storage
+  acknowledgements on ``hubsense/{hub}/_ack/{agent}/stored``), or on the
+  broker's PUBACK when ``storage_ack`` is off.  A sensor change wakes it at once; idle,
   it wakes once a second (keepalive bookkeeping), which keeps idle CPU low.
   Under systemd it also feeds the watchdog (``WATCHDOG=1``), during reconnect
   backoff too, so only a hung loop gets the service restarted.
 
-Ordering: paho resends its unacknowledged messages itself after a reconnect,
-from inside the CONNACK handling; new events are handed over only after that
-read returns, so they always follow the resent (older) ones.
+After every (re)connect, and when the collector says its session started afresh, everything still
+in the queue is sent again, oldest first: a PUBACK only means the broker holds the event in memory,
+and a broker crash (or a lost collector session) can lose what it had acknowledged.  Copies that did
+arrive are dropped by the collector (storage is idempotent on (agent, boot, seq)).
 """
 
 from __future__ import annotations
@@ -29,7 +32,6 @@ import select
 import socket
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from datetime import datetime
 
@@ -48,6 +50,8 @@ from hubsense.protocol import (
     MessageKind,
     SensorEvent,
     SensorState,
+    StorageAck,
+    ack_topic,
     encode,
     now_utc,
     topic,
@@ -58,13 +62,7 @@ log = logging.getLogger(__name__)
 IDLE_WAKE_S = 1.0  # longest select() timeout: paho's keepalive bookkeeping runs at least this often
 WINDOW = 100  # events handed to paho and not yet acknowledged
 STOP_TIMEOUT_S = 3.0
-# A PUBACK means the broker has the event in memory, not on disk: Mosquitto persists by periodic
-# snapshot, so a broker crash loses what it acknowledged but had not yet passed on.  After every
-# reconnect the agent therefore publishes again what was acknowledged in the last RESEND_WINDOW_S
-# (storage is idempotent on (agent, boot, seq): a copy that did arrive is dropped).  See
-# docs/reliability.md.
-RESEND_WINDOW_S = 10.0
-RESEND_MAX = 2000  # at most this many of them are kept (memory bound at high rates)
+SUBACK_WAIT_S = 2.0  # after a connect, events go out once the acknowledgement topic is subscribed (or after this)
 
 
 class Agent:
@@ -84,7 +82,9 @@ class Agent:
         self.pin_factory = pin_factory if pin_factory is not None else make_pin_factory(self.settings.pin_factory)
         self.clock = clock
         self.boot = secrets.token_urlsafe(9)
-        self.delivered = 0  # events acknowledged by the broker in this process
+        self.delivered = 0  # events acknowledged by the broker (PUBACK) in this process
+        self.confirmed = 0  # events the collector said it stored, deleted from the queue, in this process
+        self.resends = 0  # times the whole queue was sent again (reconnects, collector's fresh session)
         self.rejected = 0  # PUBACKs with a failure reason (e.g. 135 not authorized)
         self.last_error: str | None = None
         self.connect_failures = 0
@@ -92,10 +92,12 @@ class Agent:
         self._seq_lock = threading.Lock()
         self._topics = {k: topic(hub.id, agent_id, k) for k in MessageKind}
         self._in_flight: dict[int, int] = {}  # paho mid -> queue id
-        self._payloads: dict[int, tuple[str, bytes]] = {}  # paho mid -> (topic, payload) of in-flight events
-        self._recent: deque[tuple[float, str, bytes]] = deque(maxlen=RESEND_MAX)  # (acked at, topic, payload)
-        self._acked: list[int] = []
-        self._parked: list[int] = []  # rejected by the broker; retried after the next reconnect
+        self._acked: list[int] = []  # queue ids PUBACKed since the last service round
+        self._failed: list[int] = []  # queue ids the broker refused (sent again after the next rewind)
+        self._storage_acks: list[StorageAck] = []  # received, applied in the next service round
+        self._ack_topic = ack_topic(hub.id, agent_id)
+        self._ack_mid: int | None = None
+        self._sending_from = 0.0  # monotonic time from which events may be handed to paho
         self._status_mids: set[int] = set()
         self._connected = threading.Event()
         self._stopping = threading.Event()
@@ -195,6 +197,8 @@ class Agent:
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_publish = self._on_publish
+        client.on_subscribe = self._on_subscribe
+        client.on_message = self._on_message
         return client
 
     def _status(self, state: AgentState) -> bytes:
@@ -219,20 +223,37 @@ class Agent:
     def _on_publish(self, client, userdata, mid, reason_code, properties) -> None:
         self._status_mids.discard(mid)
         qid = self._in_flight.pop(mid, None)
-        sent = self._payloads.pop(mid, None)
         if qid is None:
             return
         if reason_code.is_failure:
             self.rejected += 1
-            self._parked.append(qid)
+            self._failed.append(qid)
             log.error("agent %s: broker rejected an event: %s", self.id, reason_code)
         else:
             self._acked.append(qid)
-            if sent is not None:
-                now = time.monotonic()
-                self._recent.append((now, *sent))
-                while self._recent[0][0] < now - RESEND_WINDOW_S:  # only the window is kept
-                    self._recent.popleft()
+
+    def _on_subscribe(self, client, userdata, mid, reason_codes, properties) -> None:
+        if mid != self._ack_mid:
+            return
+        self._sending_from = 0.0
+        if any(rc.is_failure for rc in reason_codes):
+            self.last_error = (f"the broker refused the storage acknowledgements ({self._ack_topic}): events stay "
+                               "queued until the queue bound drops them; fix the ACL or set storage_ack = false")
+            log.error("agent %s: %s", self.id, self.last_error)
+
+    def _on_message(self, client, userdata, message: mqtt.MQTTMessage) -> None:
+        if message.topic != self._ack_topic:
+            return
+        try:
+            ack = StorageAck.model_validate_json(message.payload)
+        except ValueError as exc:
+            log.warning("agent %s: ignoring a bad storage acknowledgement: %s", self.id, exc)
+            return
+        if (ack.hub, ack.agent) != (self.hub.id, self.id):
+            return
+        if message.retain and ack.resend:  # an old request: this connection sends everything again anyway
+            ack = ack.model_copy(update={"resend": False})
+        self._storage_acks.append(ack)
 
     # -- network thread ----------------------------------------------------------------------
 
@@ -327,10 +348,7 @@ class Agent:
         queue = self.queue
         if queue is None:
             return
-        if self._acked:
-            queue.ack(self._acked)
-            self.delivered += len(self._acked)
-            self._acked = []
+        self._settle(queue)
         if not self._connected.is_set():
             return
         if self._just_connected:
@@ -339,13 +357,41 @@ class Agent:
                 self._topics[MessageKind.STATUS], self._status(AgentState.ONLINE), qos=1, retain=True
             )
             self._status_mids.add(info.mid)
-            queue.release(self._parked)
-            self._parked = []
             self._next_heartbeat = 0.0
-            self._resend_recent()
-        self._pump(queue)
+            self._in_flight.clear()  # paho sends its own unacknowledged ones again; ours start over
+            self._rewind(queue, "reconnected")
+            if self.settings.storage_ack:  # events go out once the acknowledgements can come back
+                self._ack_mid = self._client.subscribe(self._ack_topic, qos=1)[1]
+                self._sending_from = time.monotonic() + SUBACK_WAIT_S
+        if time.monotonic() >= self._sending_from:
+            self._pump(queue)
         if time.monotonic() >= self._next_heartbeat:
             self._heartbeat()
+
+    def _settle(self, queue: EventQueue) -> None:
+        """Apply PUBACKs, refusals and storage acknowledgements gathered by the callbacks."""
+        if self._acked:
+            if self.settings.storage_ack:
+                queue.sent(self._acked)  # kept until the collector has stored them
+            else:
+                queue.ack(self._acked)
+            self.delivered += len(self._acked)
+            self._acked = []
+        if self._failed:
+            queue.failed(self._failed)
+            self._failed = []
+        acks, self._storage_acks = self._storage_acks, []
+        for ack in acks:
+            self.confirmed += queue.confirm((r.boot, r.first, r.last) for r in ack.stored)
+            if ack.resend:
+                self._rewind(queue, "the collector (re)started or its MQTT session is new")
+
+    def _rewind(self, queue: EventQueue, why: str) -> None:
+        """Send everything still queued again, oldest first (see the module docstring)."""
+        if queue.depth:
+            log.info("agent %s: %s; sending the %d queued events again", self.id, why, queue.depth)
+        queue.rewind()
+        self.resends += 1
 
     def _pump(self, queue: EventQueue) -> None:
         room = WINDOW - len(self._in_flight)
@@ -354,17 +400,6 @@ class Agent:
         for item in queue.take(room):
             info = self._client.publish(item.topic, item.payload, qos=1)
             self._in_flight[info.mid] = item.id
-            self._payloads[info.mid] = (item.topic, item.payload)
-
-    def _resend_recent(self) -> None:
-        """Publish again the events acknowledged within RESEND_WINDOW_S (see there why)."""
-        cutoff = time.monotonic() - RESEND_WINDOW_S
-        recent = [(t, p) for acked_at, t, p in self._recent if acked_at >= cutoff]
-        for topic_name, payload in recent:
-            self._client.publish(topic_name, payload, qos=1)
-        if recent:
-            log.info("agent %s: published the %d events acknowledged in the last %.0f s again",
-                     self.id, len(recent), RESEND_WINDOW_S)
 
     def heartbeat(self) -> Heartbeat:
         """The heartbeat the agent would publish now."""
@@ -381,7 +416,8 @@ class Agent:
         self._client.publish(self._topics[MessageKind.HEARTBEAT], encode(self.heartbeat()), qos=1)
 
     def _drain(self, timeout: float) -> None:
-        """Give queued events a last chance to be delivered before a clean stop."""
+        """Give queued events a last chance to reach the broker before a clean stop (those not yet
+        acknowledged by the collector stay in the queue for the next start)."""
         deadline = time.monotonic() + timeout
         while self._connected.is_set() and self.queue is not None and time.monotonic() < deadline:
             self._service()
@@ -404,9 +440,7 @@ class Agent:
             client.disconnect()
             self._io(0.05)
         self._connected.clear()
-        if self._acked and self.queue is not None:
-            self.queue.ack(self._acked)
-            self.delivered += len(self._acked)
-            self._acked = []
+        if self.queue is not None:
+            self._settle(self.queue)
         log.info("agent %s stopped (%d events delivered, %d queued)", self.id, self.delivered,
                  self.queue.depth if self.queue else 0)

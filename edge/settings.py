@@ -42,6 +42,11 @@ class AgentSettings(BaseModel):
         None, description="SQLite file of the store-and-forward queue; ':memory:' for none (events are lost "
         "on restart); default $XDG_STATE_HOME/hubsense/queue-{hub}-{agent}.sqlite3."
     )
+    storage_ack: bool = Field(
+        True, description="Keep each event until the collector says it is durably stored (its acknowledgements "
+        "on hubsense/{hub}/_ack/{agent}/stored; the broker ACL must let this agent read that topic).  False: "
+        "delete it on the broker's PUBACK, which a broker crash can turn into a loss (docs/reliability.md)."
+    )
     queue_max_events: int = Field(
         10_000, ge=1, description="Queue bound: past it the oldest undelivered events are dropped (counted)."
     )

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -177,6 +178,9 @@ WireInt = Annotated[int, Field(strict=True, ge=0, le=MAX_WIRE_INT)]  # no "1", t
 WireFloat = Annotated[float, Field(strict=True, allow_inf_nan=False)]  # no true for 1.0
 
 
+BootId = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
+
+
 class _Message(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -245,6 +249,68 @@ class Heartbeat(_Message):
     sensors: dict[Ident, SensorState] = Field(
         default_factory=dict, description="Current state of each of the agent's sensors, by sensor id."
     )
+
+
+class StoredRange(BaseModel):
+    """Events ``first`` … ``last`` (inclusive) of one boot, all durably stored."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    boot: BootId = Field(description="Boot id of the events.")
+    first: WireInt = Field(description="First sequence number of the range.")
+    last: WireInt = Field(description="Last sequence number of the range (>= first).")
+
+    def model_post_init(self, _context: object) -> None:
+        if self.last < self.first:
+            raise ValueError("last must be >= first")
+
+
+MAX_ACK_RANGES = 256  # ranges per storage acknowledgement; more go into further messages
+
+
+class StorageAck(BaseModel):
+    """From the collector to one agent (``hubsense/{hub}/_ack/{agent}/stored``, QoS 1, retained):
+    which of its events are now durably stored, so it may delete them from its queue.  Explicit
+    ranges, not a high-water mark: an event in transit, or lost with a crashed broker, is never
+    confirmed by a later one."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    v: Literal[1] = Field(SCHEMA_VERSION, description="Schema version of this payload.")
+    hub: Ident = Field(description="Hub id of the agent.")
+    agent: Ident = Field(description="The agent these events are from (and the only reader of the topic).")
+    stored: list[StoredRange] = Field(
+        default_factory=list, max_length=MAX_ACK_RANGES,
+        description="Events stored since the previous acknowledgement (duplicates included).",
+    )
+    resend: bool = Field(
+        False, description="Sent when the collector (re)starts or its MQTT session starts afresh: what the broker "
+        "held for it, or acknowledgements a killed collector never sent, may be gone, so the agent sends again every "
+        "event not yet acknowledged.  Ignored on a retained copy (an agent sends everything again after connecting "
+        "anyway)."
+    )
+    ts: UtcTime = Field(description="Collector clock when sent.")
+
+    @field_validator("v", mode="before")
+    @classmethod
+    def _exact_version(cls, value: object) -> object:
+        return _Message._exact_version(value)
+
+
+def stored_ranges(keys: Iterable[tuple[str, int]]) -> list[StoredRange]:
+    """(boot, seq) pairs as few ranges as possible, by boot then seq."""
+    out: list[StoredRange] = []
+    boot, first, last = None, -1, -2
+    for b, seq in sorted(set(keys)):
+        if b == boot and seq == last + 1:
+            last = seq
+            continue
+        if boot is not None:
+            out.append(StoredRange(boot=boot, first=first, last=last))
+        boot, first, last = b, seq, seq
+    if boot is not None:
+        out.append(StoredRange(boot=boot, first=first, last=last))
+    return out
 
 
 Message = SensorEvent | AgentStatus | Heartbeat
@@ -373,8 +439,10 @@ def encode(msg: _Message) -> bytes:
 
 
 def json_schemas() -> dict[str, dict]:
-    """JSON Schema of every payload, generated from the models."""
-    return {kind.value: model.model_json_schema() for kind, model in MODEL_BY_KIND.items()}
+    """JSON Schema of every payload, generated from the models (``ack``: collector to agent)."""
+    schemas = {kind.value: model.model_json_schema() for kind, model in MODEL_BY_KIND.items()}
+    schemas["ack"] = StorageAck.model_json_schema()
+    return schemas
 
 
 def now_utc() -> datetime:

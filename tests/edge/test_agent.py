@@ -33,6 +33,9 @@ def agents() -> Iterator[list[Agent]]:
 
 def _agent(made: list[Agent], hub: Hub, agent_id: str, port: int, tmp_path: Path, factory: MockFactory,
            **settings) -> Agent:
+    """An agent without a collector: PUBACK mode (storage acknowledgements are tested with the real
+    collector in tests/reliability/test_acks.py)."""
+    settings.setdefault("storage_ack", False)
     s = AgentSettings(broker_port=port, queue_path=tmp_path / f"{agent_id}.sqlite3", reconnect_min_s=0.1,
                       reconnect_max_s=0.5, **settings)
     agent = Agent(hub, agent_id, s, pin_factory=factory)

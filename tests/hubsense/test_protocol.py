@@ -92,7 +92,7 @@ def test_topics_and_schemas() -> None:
     assert p.parse_topic("hubsense/stockholm/a1/status") == ("stockholm", "a1", p.MessageKind.STATUS)
     assert p.agent_prefix("stockholm", "a1") == "hubsense/stockholm/a1/#"
     schemas = p.json_schemas()
-    assert set(schemas) == {"event", "status", "heartbeat"}
+    assert set(schemas) == {"event", "status", "heartbeat", "ack"}
     for schema in schemas.values():
         assert all("description" in prop for prop in schema["properties"].values())
 

@@ -264,7 +264,9 @@ class CollectorProcess:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.http_port}"
 
-    def start(self, timeout: float = 60.0) -> CollectorProcess:
+    def start(self, timeout: float = 60.0, wait_mqtt: bool = True) -> CollectorProcess:
+        """Start it and wait until it is connected to the broker (or, ``wait_mqtt=False``, until its
+        API answers: the broker may be down)."""
         self.http_port = self.http_port or free_port()
         env = {**os.environ, "HUBSENSE_MQTT_CLIENT_ID": self.client_id, "HUBSENSE_BATCH_WAIT_S": "0.02", **self.env}
         log = (self.db.parent / f"{self.client_id}.log").open("ab")
@@ -275,11 +277,18 @@ class CollectorProcess:
         )
         log.close()
         deadline = time.monotonic() + timeout
-        while not self._connected():
+        while not (self._connected() if wait_mqtt else self._answers()):
             assert self.proc.poll() is None, f"collector exited with {self.proc.returncode}"
             assert time.monotonic() < deadline, "collector did not connect"
             time.sleep(0.05)
         return self
+
+    def _answers(self) -> bool:
+        try:
+            self.health()
+            return True
+        except (httpx.HTTPError, ValueError):
+            return False
 
     def _connected(self) -> bool:
         try:
