@@ -58,6 +58,8 @@ class Timing:
 
 def opening_hours(hub: Hub, day: date) -> tuple[float, float] | None:
     """The day's (first) opening span in seconds since local midnight (wall clock), or None if closed."""
+    if hub.always_open:
+        return 0.0, 86400.0
     midnight = day_start(hub, day)
     spans = hub.open_spans(midnight.timestamp(), (midnight + timedelta(days=1)).timestamp())
     if not spans:

@@ -17,10 +17,10 @@ from collections import Counter
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, field_validator, model_validator
 
 from hubsense.protocol import ID_PATTERN, SensorKind, kind_spec
 from hubsense.spans import merge_spans
@@ -69,6 +69,20 @@ class OpeningHours(_Strict):
         if self.close <= self.open:
             raise ValueError("'close' must be after 'open'")
         return self
+
+
+ALWAYS_OPEN = "always"
+
+
+def _schedule_kind(value: object) -> str:
+    return ALWAYS_OPEN if isinstance(value, str) else "hours"
+
+
+# ``opening_hours``: a list of OpeningHours, or the word "always" (open around the clock)
+OpeningSchedule = Annotated[
+    Annotated[list[OpeningHours], Field(min_length=1), Tag("hours")] | Annotated[Literal["always"], Tag(ALWAYS_OPEN)],
+    Discriminator(_schedule_kind),
+]
 
 
 class Profile(_Strict):
@@ -179,7 +193,10 @@ class Hub(_Strict):
     address: str = Field("", description="Street address.")
     timezone: str = Field(description="IANA time zone of the opening hours, e.g. 'Europe/Stockholm' (required: "
                           "a guess would shift every opening hour and statistic).")
-    opening_hours: list[OpeningHours] = Field(min_length=1, description="When the hub is open.")
+    opening_hours: OpeningSchedule = Field(
+        description='When the hub is open: [[opening_hours]] tables (weekdays with opening and closing times), '
+        'or "always" for a space open around the clock every day (a home, a 24/7 hub).'
+    )
     zones: list[Zone] = Field(min_length=1, description="Zones along the forest path, rooms, desk areas.")
     agents: list[Agent] = Field(default_factory=list, description="Raspberry Pi agents and their sensors.")
 
@@ -223,8 +240,16 @@ class Hub(_Strict):
 
     # -- opening hours ---------------------------------------------------------
 
+    @property
+    def always_open(self) -> bool:
+        """``opening_hours = "always"``: open around the clock, every day."""
+        return self.opening_hours == ALWAYS_OPEN
+
     def hours_on(self, day: date) -> list[OpeningHours]:
-        """The opening-hours entries that apply on a local date (none: closed all day)."""
+        """The opening-hours entries that apply on a local date (none: closed all day; a hub that is
+        always open has none either: ask :attr:`always_open` or use :meth:`open_spans`)."""
+        if self.opening_hours == ALWAYS_OPEN:
+            return []
         weekday = WEEKDAYS[day.weekday()]
         return [h for h in self.opening_hours if weekday in h.days]
 
@@ -236,6 +261,8 @@ class Hub(_Strict):
         an hour; the open length changes only if the hours span the 02:00-03:00 jump)."""
         if end <= start:
             return []
+        if self.always_open:
+            return [(start, end)]
         tz = self.tz
         day = datetime.fromtimestamp(start, UTC).astimezone(tz).date()
         last = datetime.fromtimestamp(end, UTC).astimezone(tz).date()
@@ -312,6 +339,10 @@ def parse_hub(data: dict, source: str = "<config>", text: str | None = None) -> 
 
 def _format(source: str, err: dict, data: dict, text: str | None) -> list[str]:
     msg = err["msg"].removeprefix("Value error, ")
+    if err["loc"][:1] == ("opening_hours",) and err["loc"][1:2] in (("hours",), (ALWAYS_OPEN,)):
+        if err["loc"][1] == ALWAYS_OPEN:  # a string other than "always"
+            msg = f'must be [[opening_hours]] tables or "always", not {err.get("input")!r}'
+        err = {**err, "loc": ("opening_hours", *err["loc"][2:])}  # the schedule's tag is no field name
     if err["type"] == "extra_forbidden":
         msg = "unknown field"
     if err["type"] == "missing":

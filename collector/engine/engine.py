@@ -25,9 +25,12 @@ from hubsense.protocol import SensorState, Signal, kind_spec
 class Engine:
     """Occupancy state of one hub."""
 
-    def __init__(self, hub: Hub, profiles: dict[str, Profile] | None = None, stale_factor: float = 3.0):
+    def __init__(self, hub: Hub, profiles: dict[str, Profile] | None = None, stale_factor: float = 3.0,
+                 *, reasons: bool = False):
         self.hub = hub
         self.stale_factor = stale_factor
+        # opt-in (``hubsense replay --reasons``): also emit a change when only the reason changes
+        self.reasons = reasons
         profiles = profiles or {}
         self.sensors: dict[str, SensorTrack] = {
             s.id: SensorTrack(s.id, s.kind, a.id, s.zone, s.desk) for a in hub.agents for s in a.sensors
@@ -344,16 +347,20 @@ class Engine:
             self._due = deadline
         hub = self.hub.id
         for desk, d_state, d_reason in desks:
-            desk.reason = d_reason
             if d_state is not desk.state:
                 desk.state, desk.since = d_state, t
                 out.append(StateChange(hub, zone.id, desk.id, d_state, to_dt(t), d_reason))
-        zone.reason = reason
+            elif self.reasons and d_reason != desk.reason:
+                out.append(StateChange(hub, zone.id, desk.id, d_state, to_dt(t), d_reason))
+            desk.reason = d_reason
         if state is not zone.state:
             if began is not None and began < t:  # known to have begun earlier (e.g. the door shut)
                 t = max(began, zone.since if zone.since is not None else began)
             zone.state, zone.since = state, t
             out.append(StateChange(hub, zone.id, None, state, to_dt(t), reason))
+        elif self.reasons and reason != zone.reason:
+            out.append(StateChange(hub, zone.id, None, state, to_dt(t), reason))
+        zone.reason = reason
 
     def _mask(self, zone: ZoneTrack) -> str | None:
         """Why liveness makes the zone unknown (first agent that is not alive), or None."""

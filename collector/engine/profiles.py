@@ -119,3 +119,28 @@ def overrides_from(texts: list[str]) -> dict[str, Profile]:
         zone, key, value = parse_override(text)
         by_zone.setdefault(zone, {})[key] = value
     return {zone: Profile(**fields) for zone, fields in by_zone.items()}
+
+
+def for_hub(hub_id: str, zones: list[str], overrides: dict[str, Profile]) -> dict[str, Profile]:
+    """The overrides (keyed ``zone`` or ``hub/zone``, as :func:`overrides_from` gives them) that
+    address one hub's zones, by zone id; ``hub/zone`` wins over ``zone``, field by field."""
+    out: dict[str, Profile] = {}
+    for zone in zones:
+        fields: dict = {}
+        for key in (zone, f"{hub_id}/{zone}"):
+            if key in overrides:
+                fields.update(overrides[key].model_dump(exclude_none=True))
+        if fields:
+            out[zone] = Profile(**fields)
+    return out
+
+
+def unknown_targets(hubs: dict[str, list[str]], overrides: dict[str, Profile]) -> list[str]:
+    """Override keys that address no zone of ``hubs`` (hub id -> zone ids)."""
+    zones = {z for zs in hubs.values() for z in zs}
+    out = []
+    for key in overrides:
+        hub, _, zone = key.rpartition("/")
+        if zone not in (hubs.get(hub, ()) if hub else zones):
+            out.append(key)
+    return sorted(out)

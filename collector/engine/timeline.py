@@ -101,15 +101,19 @@ def run(engine: Engine, ordered: list[tuple[tuple, int, Any, datetime]], until: 
     """Feed canonically ordered messages to ``engine``; returns all changes in order."""
     out: list[StateChange] = []
     for key, kind, msg, received in ordered:
-        out.extend(engine.advance_ts(key[0]))
-        if kind == _EVENT:  # key = (event time, agent, kind, boot, seq, receive time)
-            out.extend(engine.event_ts(msg.agent, msg.boot, msg.seq, msg.sensor, msg.state, msg.ts.timestamp(),
-                                       key[5]))
-        elif kind == _STATUS:
-            out.extend(engine.status(msg.agent, msg.state is AgentState.ONLINE, received))
-        else:
-            out.extend(engine.heartbeat(msg.agent, received, msg.interval_s, dict(msg.sensors),
-                                        ts=msg.ts, boot=msg.boot))
+        out.extend(step(engine, key, kind, msg, received))
     if until is not None:
         out.extend(engine.advance(until))
+    return out
+
+
+def step(engine: Engine, key: tuple, kind: int, msg: Any, received: datetime) -> list[StateChange]:
+    """One message of a canonical order (as :func:`canonical` gives it): time first advances to it."""
+    out = engine.advance_ts(key[0])
+    if kind == _EVENT:  # key = (event time, agent, kind, boot, seq, receive time)
+        out += engine.event_ts(msg.agent, msg.boot, msg.seq, msg.sensor, msg.state, msg.ts.timestamp(), key[5])
+    elif kind == _STATUS:
+        out += engine.status(msg.agent, msg.state is AgentState.ONLINE, received)
+    else:
+        out += engine.heartbeat(msg.agent, received, msg.interval_s, dict(msg.sensors), ts=msg.ts, boot=msg.boot)
     return out

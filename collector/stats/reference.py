@@ -26,6 +26,8 @@ def _dates(hub: Hub, start: datetime, end: datetime) -> list[date]:
 
 def opening(hub: Hub, start: datetime, end: datetime) -> list[tuple[float, float]]:
     s, e = start.timestamp(), end.timestamp()
+    if hub.always_open:
+        return [(s, e)] if e > s else []
     spans = []
     for d in _dates(hub, start, end):
         for h in hub.opening_hours:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import tomllib
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -128,3 +129,25 @@ def test_booked_per_only_on_bookable_zones() -> None:
     data["zones"][7]["booked_per"] = ["fortnight"]
     (err,) = _errors(data)
     assert "booked_per" in err and "'hour', 'half_day' or 'day'" in err
+
+
+def test_opening_hours_always_is_open_around_the_clock() -> None:
+    data = _data()
+    data["opening_hours"] = "always"
+    hub = parse_hub(data, "hub.toml")
+    assert hub.always_open and hub.hours_on(date(2026, 12, 6)) == []
+    assert hub.open_spans(1000.0, 90000.0) == [(1000.0, 90000.0)]
+    assert not parse_hub(_data(), "hub.toml").always_open
+
+
+def test_opening_hours_other_words_and_bad_tables_are_named_errors() -> None:
+    data = _data()
+    data["opening_hours"] = "weekdays"
+    assert _errors(data) == ["hub.toml: opening_hours: must be [[opening_hours]] tables or \"always\", "
+                             "not 'weekdays'"]
+    data["opening_hours"] = [{"days": ["mon"], "open": "08:00", "close": "07:00"}]
+    (err,) = _errors(data)
+    assert err.startswith("hub.toml: opening_hours[0]: ") and "after 'open'" in err
+    data["opening_hours"] = []
+    (err,) = _errors(data)
+    assert err.startswith("hub.toml: opening_hours: ")
