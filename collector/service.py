@@ -16,6 +16,7 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
+from datetime import time as dt_time
 
 import uvicorn
 from fastapi import FastAPI
@@ -27,6 +28,11 @@ from collector.homeassistant import HomeAssistantPublisher
 from collector.ingest import Ingest
 from collector.live import LiveState
 from collector.metrics import CollectorMetrics
+from collector.notify.monitor import Monitor
+from collector.notify.notifier import Notifier
+from collector.notify.outbox import Outbox
+from collector.notify.targets import TargetPolicy
+from collector.notify.webhooks import DeliveryPolicy, Webhooks
 from collector.settings import Settings
 from collector.store import open_store
 from collector.store.base import Store
@@ -52,6 +58,7 @@ class Collector:
     ingest: Ingest | None  # None: the API over the store, without MQTT
     metrics: CollectorMetrics
     homeassistant: HomeAssistantPublisher | None  # None unless homeassistant_discovery is on
+    notifier: Notifier  # webhooks (outbox + dispatcher), alert conditions, e-mail alerts
     app: FastAPI = field(repr=False)
     owns_store: bool = True  # close the store on shutdown
 
@@ -83,13 +90,17 @@ class Collector:
             ingest.after_commit += [metrics.on_commit, lambda commit: live.announce(commit.changes, commit.now)]
             if settings.homeassistant_discovery:
                 homeassistant = HomeAssistantPublisher(hubs, live, settings.homeassistant_prefix).attach(ingest)
-        app = create_app(AppParts(settings, store, hubs, live, counters, metrics, calendars, ingest))
-        collector = cls(settings, hubs, store, live, ingest, metrics, homeassistant, app, owns_store)
+        notifier = build_notifier(settings, hubs, live, store, monitor=ingest is not None)
+        if ingest is not None:
+            ingest.after_commit.append(notifier.on_commit)
+        app = create_app(AppParts(settings, store, hubs, live, counters, metrics, calendars, ingest, notifier))
+        collector = cls(settings, hubs, store, live, ingest, metrics, homeassistant, notifier, app, owns_store)
         app.router.lifespan_context = collector._lifespan
         return collector
 
     @asynccontextmanager
     async def _lifespan(self, app: FastAPI) -> AsyncIterator[None]:
+        self.notifier.start()
         if self.ingest is not None:
             self.ingest.start()
         try:
@@ -99,6 +110,7 @@ class Collector:
                 self.homeassistant.close()  # a clean disconnect sends no Last Will: say 'offline' first
             if self.ingest is not None:
                 self.ingest.stop()
+            self.notifier.close()
             if self.owns_store:
                 self.store.close()
 
@@ -137,6 +149,22 @@ class Collector:
         s = self.settings
         return uvicorn.Server(uvicorn.Config(self.app, host=s.http_host, port=s.http_port, log_level="warning",
                                              access_log=False, timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S))
+
+
+def build_notifier(settings: Settings, hubs: dict[str, Hub], live: LiveState, store: Store,
+                   monitor: bool) -> Notifier:
+    """Webhooks (always: inert without subscriptions) and, with the MQTT ingest, the condition monitor."""
+    outbox = Outbox(settings.notify_file)
+    targets = TargetPolicy.from_lists(settings.webhook_allowed_hosts, settings.webhook_private_networks)
+    webhooks = Webhooks(outbox, targets, DeliveryPolicy(
+        timeout_s=settings.webhook_timeout_s, backoff_s=settings.webhook_backoff_s,
+        backoff_max_s=settings.webhook_backoff_max_s, retry_for_s=settings.webhook_retry_for_s,
+        log_days=settings.webhook_log_days))
+    watcher = None
+    if monitor:
+        hour, minute = map(int, settings.summary_at.split(":"))
+        watcher = Monitor(hubs, live, store, outbox, webhooks, settings.alerts_check_s, dt_time(hour, minute))
+    return Notifier(settings, hubs, live, webhooks, watcher)
 
 
 def check_port(settings: Settings) -> None:

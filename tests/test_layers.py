@@ -23,7 +23,7 @@ LAYERS = {  # module prefix -> layer
     "collector.stats": 3, "collector.live": 3,
     "collector.handler": 4, "collector.acks": 4, "collector.replay": 4, "collector.simulate": 4, "collector.export": 4,
     "collector.ingest": 5,
-    "collector.homeassistant": 6, "collector.metrics": 6,
+    "collector.homeassistant": 6, "collector.metrics": 6, "collector.notify": 6,
     "collector.api": 7,
     "collector.service": 8,
     "collector.cli": 9, "collector.demo": 9, "collector.deploy": 9,

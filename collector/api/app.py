@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from fastapi import Depends, FastAPI
 
-from collector.api import agents, bookings, health, live, metrics, stats
+from collector.api import agents, bookings, health, live, metrics, stats, webhooks
 from collector.api.docs import mount_docs
 from collector.api.formats import install_error_bodies, refuse_stray_format
 from collector.api.pages import mount_dashboard
@@ -27,6 +27,7 @@ from hubsense.config import Hub
 
 if TYPE_CHECKING:
     from collector.ingest import Ingest
+    from collector.notify.notifier import Notifier
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class AppParts:
     metrics: CollectorMetrics
     calendar_sources: CalendarSources
     ingest: Ingest | None = None  # None: the API over a store, without MQTT
+    notifier: Notifier | None = None  # webhook subscriptions and their delivery log
 
 
 def create_app(parts: AppParts) -> FastAPI:
@@ -65,6 +67,7 @@ def create_app(parts: AppParts) -> FastAPI:
     app.include_router(bookings.router, tags=["bookings"])
     app.include_router(metrics.router, tags=["operations"])
     app.include_router(stats.router, tags=["statistics"])
+    app.include_router(webhooks.router, tags=["notifications"])
     mount_dashboard(app)
     mount_docs(app)
     install_security(app, parts.settings)

@@ -10,10 +10,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from collector.bookings.usage import BookingOutcome, BookingStatus
 from collector.model import OccupancyState, ZoneView
+from collector.notify.events import EventType
 from collector.stats.localtime import from_epoch
 from collector.stats.opening import opening_state
 from hubsense.config import BookingUnit, Hub, Zone, ZoneKind
@@ -340,3 +341,87 @@ class LiveBookings(BaseModel):
     now: datetime = Field(description="Time of evaluation (UTC).")
     grace_minutes: float = Field(description="No-show grace period after a booking's start.")
     bookings: list[BookingOut] = Field(description="Bookings running now; no_show=true ones can be released.")
+
+
+# --- webhooks (docs/integrations.md) ------------------------------------------------------------
+
+class SubscriptionIn(BaseModel):
+    """A new webhook subscription."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(min_length=1, max_length=2000, description="http(s) URL the events are POSTed to; checked "
+                     "against the target policy (no private addresses unless allowed, the allow-list).")
+    events: list[EventType] = Field(min_length=1, description="Event types to send (GET /api/webhooks/events).")
+    hubs: list[str] = Field(default_factory=list, description="Only these hubs' events; empty: every hub.")
+    free_occupied_only: bool = Field(False, description="zone.state_changed only between free and occupied "
+                                     "(changes to and from unknown left out).")
+    rate_per_minute: int | None = Field(None, ge=1, le=6000, description="At most this many attempts per "
+                                        "minute (default: the webhook_rate_per_minute setting).")
+    description: str = Field("", max_length=200, description="What the subscription is for.")
+    active: bool = Field(True, description="False: paused (no new events are queued for it).")
+
+
+class SubscriptionPatch(BaseModel):
+    """Fields of a subscription to change; the others stay."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str | None = Field(None, min_length=1, max_length=2000, description="New target URL (checked).")
+    events: list[EventType] | None = Field(None, min_length=1, description="New event types.")
+    hubs: list[str] | None = Field(None, description="New hub filter; empty: every hub.")
+    free_occupied_only: bool | None = Field(None, description="See SubscriptionIn.")
+    rate_per_minute: int | None = Field(None, ge=1, le=6000, description="New rate limit.")
+    description: str | None = Field(None, max_length=200, description="New description.")
+    active: bool | None = Field(None, description="Pause (false) or resume (true).")
+
+
+class DeliveryCounts(BaseModel):
+    pending: int = Field(description="Deliveries waiting (for the receiver, a retry or the rate limit).")
+    delivered: int = Field(description="Deliveries the receiver accepted (2xx), within the log's retention.")
+    failed: int = Field(description="Deliveries given up after webhook_retry_for_s, within the log's retention.")
+
+
+class SubscriptionOut(BaseModel):
+    id: str = Field(description="Subscription id.")
+    url: str = Field(description="Target URL.")
+    events: list[EventType] = Field(description="Event types sent.")
+    hubs: list[str] = Field(description="Hub filter; empty: every hub.")
+    free_occupied_only: bool = Field(description="zone.state_changed only between free and occupied.")
+    rate_per_minute: int = Field(description="Attempts per minute at most.")
+    description: str = Field(description="What the subscription is for.")
+    active: bool = Field(description="False: paused.")
+    created: datetime = Field(description="When it was created (UTC).")
+    deliveries: DeliveryCounts = Field(description="Deliveries by status.")
+    secret: str | None = Field(None, description="The signing secret: only in the answer that creates the "
+                               "subscription (or rotates its secret); keep it with the receiver.")
+
+
+class DeliveryOut(BaseModel):
+    id: str = Field(description="Delivery id (Hubsense-Delivery header, 'id' of the body).")
+    type: EventType = Field(description="Event type.")
+    status: Literal["pending", "delivered", "failed"] = Field(description="pending (waiting or retrying), "
+                                                              "delivered (2xx), failed (gave up).")
+    attempts: int = Field(description="Attempts so far.")
+    created: datetime = Field(description="When the event was queued (UTC).")
+    last_attempt_at: datetime | None = Field(description="The latest attempt (UTC).")
+    next_attempt_at: datetime | None = Field(description="When the next attempt is due (pending only; UTC).")
+    last_status: int | None = Field(description="HTTP status of the latest attempt (null: no response).")
+    last_error: str | None = Field(description="Why the latest attempt failed (timeout, refused target, HTTP "
+                                   "status and the start of the body).")
+    done_at: datetime | None = Field(description="When it was delivered or given up (UTC).")
+
+
+class DeliveryLog(BaseModel):
+    subscription: str = Field(description="Subscription id.")
+    deliveries: list[DeliveryOut] = Field(description="Newest first.")
+
+
+class EventTypeOut(BaseModel):
+    type: EventType = Field(description="Event type.")
+    description: str = Field(description="When it is sent.")
+    schema_url: str = Field(description="Path of its JSON Schema in the repository (docs/schema/webhooks/).")
+
+
+class PingQueued(BaseModel):
+    delivery: str = Field(description="Id of the queued test delivery; its outcome appears in the delivery log.")

@@ -38,7 +38,9 @@ def api_schema(tmp_path_factory: pytest.TempPathFactory):
     token, _ = create_token(tmp / "tokens.json", Role.MANAGER, "schemathesis")
     store = SqliteStore(tmp / "db.sqlite3")
     store.add_events(_some_events(datetime.now(UTC)))
-    app = api_app(Settings(tokens_path=tmp / "tokens.json", sqlite_path=tmp / "db.sqlite3"), store)
+    # webhooks only to a name that never resolves: fuzzed subscriptions must not reach any real address
+    app = api_app(Settings(tokens_path=tmp / "tokens.json", sqlite_path=tmp / "db.sqlite3",
+                           webhook_allowed_hosts=["hooks.invalid"]), store)
     yield schemathesis.openapi.from_asgi("/openapi.json", app), {"Authorization": f"Bearer {token}"}
     store.close()
 
