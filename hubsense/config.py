@@ -15,6 +15,7 @@ import re
 import tomllib
 from collections import Counter
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Literal
@@ -187,6 +188,109 @@ class Agent(_Strict):
     sensors: list[Sensor] = Field(min_length=1, description="Sensors wired to this Pi.")
 
 
+
+# --- organisations and billing (docs/bookings.md) -------------------------------------
+
+UNASSIGNED = "unassigned"  # where bookings that match no organisation land; no organisation may use the id
+DOMAIN_PATTERN = r"^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$"
+Money = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
+
+
+class Organisation(_Strict):
+    """A member organisation: bookings are attributed to it at import, never to a person."""
+
+    id: Ident = Field(description="Organisation id (lower case), used in URLs and file names.")
+    name: str = Field(min_length=1, description="Name on the statement, e.g. 'Skatteverket'.")
+    domains: list[str] = Field(
+        default_factory=list, description="E-mail domains of the organisation: a booking whose organiser's "
+        "address is in one of them (or a subdomain) belongs to it. Lower case, e.g. 'skatteverket.se'."
+    )
+    calendars: list[Annotated[str, Field(min_length=1)]] = Field(
+        default_factory=list, description="Calendar identifiers that mean this organisation, matched exactly "
+        "(case-insensitive) against a booking's organiser address (a shared booking mailbox, never a person's), "
+        "a CATEGORIES value of the event, or the calendar's name (X-WR-CALNAME)."
+    )
+
+    @field_validator("domains")
+    @classmethod
+    def _domains(cls, value: list[str]) -> list[str]:
+        out = [v.strip().lower().removeprefix("@") for v in value]
+        bad = [v for v in out if not re.fullmatch(DOMAIN_PATTERN, v)]
+        if bad:
+            raise ValueError(f"{', '.join(map(repr, bad))}: not an e-mail domain (write e.g. 'skatteverket.se')")
+        return out
+
+    @model_validator(mode="after")
+    def _matchable(self) -> Organisation:
+        if self.id == UNASSIGNED:
+            raise ValueError(f"'{UNASSIGNED}' is reserved for bookings that match no organisation")
+        if not self.domains and not self.calendars:
+            raise ValueError("an organisation needs 'domains' or 'calendars' to match its bookings")
+        return self
+
+
+class BillingPolicy(StrEnum):
+    BOOKED = "booked"  # the booked slot
+    USED = "used"  # sensed occupancy inside the booking plus a billable overrun
+    MAX = "max"  # the larger of the two
+
+
+class NoShowCharge(StrEnum):
+    FULL = "full"  # billed as booked
+    SHARE = "share"  # no_show_share of what the booking would cost
+    NONE_IF_TAKEN = "none_if_taken"  # nothing when the released room was used by others, else full
+
+
+class Tariff(_Strict):
+    """Price and billing policy of one or more bookable rooms."""
+
+    id: Ident = Field(description="Tariff id, e.g. 'motesrum'.")
+    rooms: list[Ident] = Field(min_length=1, description="Bookable zones (ids) billed with this tariff; a room "
+                               "has at most one tariff.")
+    price_per_hour: Money = Field(description="Price per hour in the hub's currency, at most 2 decimals "
+                                  "(write it as a string or an integer, e.g. \"450.00\").")
+    minimum_charge: Money = Field(Decimal(0), description="Least a booking that takes place costs, in the "
+                                  "hub's currency.")
+    rounding_min: Literal[15, 30, 60] = Field(15, description="Billed time is rounded UP to whole steps of "
+                                              "this many minutes: 15, 30 or 60.")
+    policy: BillingPolicy = Field(BillingPolicy.BOOKED, description="'booked' (the booked slot), 'used' (sensed "
+                                  "occupancy inside the booking plus a billable overrun) or 'max' (the larger).")
+    overrun_grace_min: float = Field(10, ge=0, description="An overrun (the room still in use after the "
+                                     "booking's end) up to this many minutes is free; a longer one is billed in "
+                                     "full under 'used' and 'max'.")
+    no_show: NoShowCharge = Field(NoShowCharge.FULL, description="What a no-show (a released booking) costs: "
+                                  "'full', 'share' (no_show_share of the full price) or 'none_if_taken' "
+                                  "(nothing when the released room was then used by others, else full).")
+    no_show_share: Decimal | None = Field(None, ge=0, le=1, max_digits=4, decimal_places=3,
+                                          description="With no_show = 'share': the share of the full price, "
+                                          "0..1, e.g. 0.5.")
+
+    @model_validator(mode="after")
+    def _share(self) -> Tariff:
+        if self.no_show is NoShowCharge.SHARE and self.no_show_share is None:
+            raise ValueError("no_show = 'share' needs 'no_show_share' (0..1)")
+        if self.no_show is not NoShowCharge.SHARE and self.no_show_share is not None:
+            raise ValueError("'no_show_share' is only used with no_show = 'share'")
+        return self
+
+
+class Billing(_Strict):
+    """How the hub's bookable rooms are billed (see docs/bookings.md)."""
+
+    currency: str = Field("SEK", pattern=r"^[A-Z]{3}$", description="ISO 4217 currency of every price, "
+                          "e.g. 'SEK'.")
+    release_after_min: float | None = Field(
+        None, gt=0, description="A booked room still empty this many minutes into its booking (no motion, door "
+        "closed or never opened) is released: members see it free, and the booking is a no-show. Default: the "
+        "bookings_grace_min setting."
+    )
+    tariffs: list[Tariff] = Field(default_factory=list, description="Prices and policies of the bookable rooms; "
+                                  "a room without a tariff is not billed.")
+
+    def tariff_of(self, zone: str) -> Tariff | None:
+        return next((t for t in self.tariffs if zone in t.rooms), None)
+
+
 class Hub(_Strict):
     id: Ident = Field(description="Hub id, used in MQTT topics and URLs.")
     name: str = Field(description="Display name of the hub.")
@@ -199,6 +303,12 @@ class Hub(_Strict):
     )
     zones: list[Zone] = Field(min_length=1, description="Zones along the forest path, rooms, desk areas.")
     agents: list[Agent] = Field(default_factory=list, description="Raspberry Pi agents and their sensors.")
+    organisations: list[Organisation] = Field(
+        default_factory=list, description="Member organisations that book rooms: bookings are attributed to them "
+        "by e-mail domain or calendar identifier; unmatched ones are 'unassigned'."
+    )
+    billing: Billing = Field(default_factory=Billing, description="Currency, release rule and tariffs of the "
+                             "bookable rooms.")
 
     @field_validator("timezone")
     @classmethod
@@ -313,6 +423,36 @@ def cross_reference_errors(hub: Hub) -> list[str]:
                               "which is not a room")
             if not spec.desks and sensor.desk is not None:
                 errors.append(f"{loc}.desk: {sensor.kind} sensor {sensor.id!r} cannot watch a desk")
+    return errors + billing_errors(hub, zones)
+
+
+def billing_errors(hub: Hub, zones: dict[str, Zone]) -> list[str]:
+    """Organisations and tariffs: unique ids, a domain or identifier claimed once, tariffs only on
+    bookable rooms and at most one per room."""
+    errors: list[str] = []
+    for dup in _duplicates([o.id for o in hub.organisations]):
+        errors.append(f"organisations: duplicate organisation id {dup!r}")
+    for what, values in (("domain", lambda o: o.domains), ("calendar identifier", lambda o: o.calendars)):
+        owners: dict[str, str] = {}
+        for i, org in enumerate(hub.organisations):
+            for value in values(org):
+                key = value.lower()
+                if key in owners and owners[key] != org.id:
+                    errors.append(f"organisations.{i}: {what} {value!r} is claimed by {owners[key]!r} too")
+                owners.setdefault(key, org.id)
+    for dup in _duplicates([t.id for t in hub.billing.tariffs]):
+        errors.append(f"billing.tariffs: duplicate tariff id {dup!r}")
+    billed: dict[str, str] = {}
+    for i, tariff in enumerate(hub.billing.tariffs):
+        for room in tariff.rooms:
+            zone = zones.get(room)
+            if zone is None:
+                errors.append(f"billing.tariffs.{i}.rooms: unknown zone {room!r}")
+            elif not zone.bookable:
+                errors.append(f"billing.tariffs.{i}.rooms: zone {room!r} is not bookable (set 'bookable = true')")
+            elif room in billed:
+                errors.append(f"billing.tariffs.{i}.rooms: room {room!r} already has tariff {billed[room]!r}")
+            billed.setdefault(room, tariff.id)
     return errors
 
 

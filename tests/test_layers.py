@@ -20,7 +20,7 @@ LAYERS = {  # module prefix -> layer
     "edge": 1,
     "collector.model": 1, "collector.settings": 1,
     "collector.engine": 2, "collector.store": 2, "collector.auth": 2, "collector.bookings": 2,
-    "collector.stats": 3, "collector.live": 3,
+    "collector.stats": 3, "collector.live": 3, "collector.billing": 3,
     "collector.handler": 4, "collector.acks": 4, "collector.replay": 4, "collector.simulate": 4, "collector.export": 4,
     "collector.ingest": 5,
     "collector.homeassistant": 6, "collector.metrics": 6, "collector.notify": 6,

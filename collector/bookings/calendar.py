@@ -13,18 +13,21 @@ from datetime import UTC, date, datetime, time, tzinfo
 import icalendar
 from dateutil.rrule import rruleset, rrulestr
 
+from collector.bookings.organisations import ORGANISATION_PROPERTY
+
 Interval = tuple[datetime, datetime]
 
 
 @dataclass(frozen=True, slots=True)
 class Booking:
-    """One occurrence of a booking, in UTC."""
+    """One occurrence of a booking, in UTC: a room, a time span and the organisation it was attributed
+    to at import (None: unassigned).  No title, organiser or attendee: those can name people."""
 
     zone: str
     start: datetime
     end: datetime
-    summary: str = ""
     uid: str = ""
+    organisation: str | None = None
 
 
 def parse_calendar(data: bytes | str, zone: str, tz: tzinfo, start: datetime, end: datetime) -> list[Booking]:
@@ -33,6 +36,8 @@ def parse_calendar(data: bytes | str, zone: str, tz: tzinfo, start: datetime, en
     ``tz`` (the hub's time zone) places all-day and floating-time events.
     Cancelled events and cancelled occurrences are skipped; RRULE / RDATE /
     EXDATE are expanded and RECURRENCE-ID overrides replace their occurrence.
+    The organisation is read from an imported calendar
+    (:func:`collector.bookings.organisations.import_calendar`); titles are never read.
     Raises ValueError for data that is not an iCalendar calendar.
     """
     try:
@@ -46,7 +51,8 @@ def parse_calendar(data: bytes | str, zone: str, tz: tzinfo, start: datetime, en
     for ev in events:
         for occ_start, occ_end in _occurrences(ev, tz, start, end, overrides):
             if str(ev.get("STATUS", "")).upper() != "CANCELLED" and occ_start < end and occ_end > start:
-                out.append(Booking(zone, occ_start, occ_end, str(ev.get("SUMMARY", "")), str(ev.get("UID", ""))))
+                org = str(ev[ORGANISATION_PROPERTY]) if ORGANISATION_PROPERTY in ev else None
+                out.append(Booking(zone, occ_start, occ_end, str(ev.get("UID", "")), org))
     out.sort(key=lambda b: (b.start, b.end, b.uid))
     return out
 

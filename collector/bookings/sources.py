@@ -4,6 +4,10 @@ The ``bookings`` setting maps ``"{hub}/{zone}"`` (or a bare zone id, for that
 zone in every hub) to a source.  Fetched calendars are kept for
 ``refresh_s`` seconds; if a refresh fails, the last good copy is used (with a
 warning) so a flaky calendar server does not blank the reports.
+
+What is kept is the *imported* calendar (:func:`collector.bookings.organisations.import_calendar`):
+each booking attributed to an organisation of the hub, organisers, attendees and titles dropped.
+The raw download is never kept.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from urllib.parse import urlparse
 import httpx
 
 from collector.bookings.calendar import Booking, parse_calendar
+from collector.bookings.organisations import Attribution, import_calendar
 from hubsense.config import Hub
 
 log = logging.getLogger(__name__)
@@ -57,7 +62,8 @@ class CalendarSources:
         self.rooms = resolve_rooms(mapping, hubs)
         self.refresh_s = refresh_s
         self.timeout_s = timeout_s
-        self._cache: dict[str, tuple[float, bytes]] = {}
+        self._attribution = {hub_id: Attribution.of(hub) for hub_id, hub in hubs.items()}
+        self._cache: dict[tuple[str, str], tuple[float, bytes]] = {}  # (hub, source) -> imported calendar
         self._lock = threading.Lock()
 
     def bookings(self, hub: str, start: datetime, end: datetime, zone: str | None = None) -> list[Booking]:
@@ -67,27 +73,32 @@ class CalendarSources:
         for room, source in self.rooms.get(hub, {}).items():
             if zone is None or zone == room:
                 try:
-                    out.extend(parse_calendar(self.read(source), room, tz, start, end))
+                    out.extend(parse_calendar(self.read(hub, source), room, tz, start, end))
                 except ValueError as exc:
                     raise CalendarUnavailable(f"calendar of {hub}/{room} ({source}): {exc}") from None
         return sorted(out, key=lambda b: (b.start, b.zone))
 
-    def read(self, source: str) -> bytes:
+    def read(self, hub: str, source: str) -> bytes:
+        """The imported calendar (attributed to the hub's organisations, no personal data) of ``source``;
+        raises ValueError for a source that is not iCalendar, CalendarUnavailable if it cannot be read."""
         now = time.monotonic()
+        key = (hub, source)
         with self._lock:
-            cached = self._cache.get(source)
+            cached = self._cache.get(key)
         if cached and now - cached[0] < self.refresh_s:
             return cached[1]
         try:
-            data = _fetch(source, self.timeout_s)
-        except (OSError, httpx.HTTPError) as exc:
+            data = import_calendar(_fetch(source, self.timeout_s), self._attribution[hub])
+        except (OSError, httpx.HTTPError, ValueError) as exc:
             if cached:
                 log.warning("calendar %s unreadable (%s); using the copy from %.0f s ago", source, exc,
                             now - cached[0])
                 return cached[1]
+            if isinstance(exc, ValueError):  # not iCalendar: the caller names the room
+                raise
             raise CalendarUnavailable(f"calendar {source} unreadable: {exc}") from None
         with self._lock:
-            self._cache[source] = (now, data)
+            self._cache[key] = (now, data)
         return data
 
 

@@ -54,15 +54,15 @@ def state_intervals(changes: Iterable[StateChange], zone: str, start: datetime,
     return {s: merge_spans(v) for s, v in out.items()}
 
 
-def _clip(intervals: Iterable[Interval], start: datetime, end: datetime) -> list[Interval]:
+def clip(intervals: Iterable[Interval], start: datetime, end: datetime) -> list[Interval]:
     return [(max(a, start), min(b, end)) for a, b in intervals if a < end and b > start]
 
 
-def _length(intervals: Iterable[Interval]) -> float:
+def length(intervals: Iterable[Interval]) -> float:
     return sum((b - a).total_seconds() for a, b in intervals)
 
 
-def _intersect(x: Sequence[Interval], y: Sequence[Interval]) -> list[Interval]:
+def intersect(x: Sequence[Interval], y: Sequence[Interval]) -> list[Interval]:
     """Intersection of two sorted, disjoint interval lists."""
     out, i, j = [], 0, 0
     while i < len(x) and j < len(y):
@@ -111,9 +111,9 @@ def booking_status(booking: Booking, states: dict[OccupancyState, list[Interval]
                    grace: timedelta = DEFAULT_GRACE) -> BookingOutcome:
     """Classify one booking from the room's state intervals (which must cover the booking up to ``now``)."""
     until = min(booking.end, now)
-    occupied = _clip(states[OccupancyState.OCCUPIED], booking.start, until)
+    occupied = clip(states[OccupancyState.OCCUPIED], booking.start, until)
     first = occupied[0][0] if occupied else None
-    used = _length(occupied)
+    used = length(occupied)
     if booking.start > now:
         return BookingOutcome(booking, BookingStatus.UPCOMING, None, 0.0)
     window_end = min(booking.start + grace, booking.end)
@@ -121,7 +121,7 @@ def booking_status(booking: Booking, states: dict[OccupancyState, list[Interval]
         status = BookingStatus.USED
     elif now < window_end:
         status = BookingStatus.PENDING
-    elif _clip(states[OccupancyState.UNKNOWN], booking.start, window_end):
+    elif clip(states[OccupancyState.UNKNOWN], booking.start, window_end):
         status = BookingStatus.UNKNOWN
     else:
         status = BookingStatus.NO_SHOW
@@ -138,16 +138,16 @@ def room_usage(zone: str, bookings: Sequence[Booking], changes: Sequence[StateCh
     span_start = min([start, *(b.start for b in own)])
     span_end = max([until, *(min(b.end, now) for b in own)])
     states = state_intervals(changes, zone, span_start, max(span_start, span_end))
-    booked = _clip(merge_spans((b.start, b.end) for b in own), start, until)
-    occupied = _clip(states[OccupancyState.OCCUPIED], start, until)
-    free = _clip(states[OccupancyState.FREE], start, until)
-    booked_used = _intersect(booked, occupied)
+    booked = clip(merge_spans((b.start, b.end) for b in own), start, until)
+    occupied = clip(states[OccupancyState.OCCUPIED], start, until)
+    free = clip(states[OccupancyState.FREE], start, until)
+    booked_used = intersect(booked, occupied)
     return RoomUsage(
         zone=zone, start=start, measured_until=until,
-        booked_s=_length(booked), used_s=_length(occupied), booked_used_s=_length(booked_used),
-        booked_unused_s=_length(_intersect(booked, free)),
-        unbooked_used_s=_length(occupied) - _length(booked_used),
-        unknown_s=_length(_clip(states[OccupancyState.UNKNOWN], start, until)),
+        booked_s=length(booked), used_s=length(occupied), booked_used_s=length(booked_used),
+        booked_unused_s=length(intersect(booked, free)),
+        unbooked_used_s=length(occupied) - length(booked_used),
+        unknown_s=length(clip(states[OccupancyState.UNKNOWN], start, until)),
         bookings=[booking_status(b, states, now, grace) for b in own],
     )
 

@@ -151,3 +151,67 @@ def test_opening_hours_other_words_and_bad_tables_are_named_errors() -> None:
     data["opening_hours"] = []
     (err,) = _errors(data)
     assert err.startswith("hub.toml: opening_hours: ")
+
+
+# -- organisations and billing ------------------------------------------------------
+
+
+def test_real_hubs_bill_their_bookable_rooms(hubs: dict[str, Hub]) -> None:
+    for hub in hubs.values():
+        assert hub.billing.currency == "SEK" and hub.organisations
+        for zone in hub.zones:
+            assert (hub.billing.tariff_of(zone.id) is not None) == zone.bookable, zone.id
+
+
+def test_billing_errors_name_the_tariff_and_the_organisation(tmp_path: Path,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    text = (DEFAULT_CONFIG_DIR / "stockholm.toml").read_text()
+    text = text.replace('rooms = ["konferens-algen"]', 'rooms = ["konferens-algen", "oasen", "motesrum-raven"]')
+    text = text.replace('price_per_hour = "900.00"', 'price_per_hour = "900.001"')
+    text = text.replace('domains = ["stockholm.se"]', 'domains = ["Trafikverket.se"]')
+    text = text.replace('no_show_share = "0.5"\n', '')
+    bad = tmp_path / "stockholm.toml"
+    bad.write_text(text)
+    assert main(["config", "check", str(bad)]) == 2
+    err = capsys.readouterr().err
+
+    def line(snippet: str) -> int:
+        return text[:text.index(snippet)].count("\n") + 1
+
+    price, projektrum = line('price_per_hour = "900.001"'), line('id = "projektrum"')
+    assert (f"{bad}:{price}: billing.tariffs[konferens].price_per_hour: "
+            "Decimal input should have no more than 2 decimal places") in err
+    assert f"{bad}:{projektrum}: billing.tariffs[projektrum]: no_show = 'share' needs" in err
+    # one field error stops the cross-reference check; fix the two and the rest is named
+    text = text.replace('"900.001"', '"900.00"').replace('no_show = "share"', 'no_show = "full"')
+    bad.write_text(text)
+    assert main(["config", "check", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "billing.tariffs[konferens].rooms: zone 'oasen' is not bookable (set 'bookable = true')" in err
+    assert "billing.tariffs[konferens].rooms: room 'motesrum-raven' already has tariff 'motesrum'" in err
+    assert "organisations[stockholms-stad]: domain 'trafikverket.se' is claimed by 'trafikverket' too" in err
+    assert err.rstrip().endswith("3 errors")
+
+
+def test_an_organisation_needs_something_to_match_and_not_the_reserved_id() -> None:
+    data = _data()
+    data["organisations"] = [{"id": "unassigned", "name": "X", "domains": ["x.se"]},
+                             {"id": "tom", "name": "Tom"},
+                             {"id": "bad", "name": "Bad", "domains": ["not a domain"]}]
+    errors = "\n".join(_errors(data))
+    assert "organisations[unassigned]: 'unassigned' is reserved" in errors
+    assert "organisations[tom]: an organisation needs 'domains' or 'calendars'" in errors
+    assert "organisations[bad].domains: 'not a domain': not an e-mail domain (write e.g. 'skatteverket.se')" in errors
+
+
+def test_tariff_fields_are_checked() -> None:
+    data = _data()
+    tariff = data["billing"]["tariffs"][0]
+    tariff.update(rounding_min=20, policy="cheapest", price_per_hour=-1, colour="red")
+    errors = "\n".join(_errors(data))
+    for field in ("rounding_min: Input should be 15, 30 or 60", "policy: Input should be 'booked', 'used' or 'max'",
+                  "price_per_hour: Input should be greater than or equal to 0", "colour: unknown field"):
+        assert f"billing.tariffs[motesrum].{field}" in errors
+    data = _data()
+    data["billing"]["currency"] = "kr"
+    assert _errors(data) == ["hub.toml: billing.currency: String should match pattern '^[A-Z]{3}$'"]

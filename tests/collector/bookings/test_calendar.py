@@ -33,9 +33,9 @@ def test_plain_events_are_parsed_in_utc_and_cancelled_ones_skipped() -> None:
         "UID:4\nSUMMARY:Kort\nDTSTART:20260302T150000Z\nDURATION:PT30M",
     )
     got = parse_calendar(data, ROOM, STHLM, t("00:00"), t("00:00", day=3))
-    assert [(b.uid, b.summary, b.start, b.end) for b in got] == [
-        ("1", "Styrelsemöte", t("09:00"), t("10:30")),  # CET = UTC+1
-        ("4", "Kort", t("15:00"), t("15:30")),
+    assert [(b.uid, b.start, b.end) for b in got] == [
+        ("1", t("09:00"), t("10:30")),  # CET = UTC+1
+        ("4", t("15:00"), t("15:30")),
     ]
     assert all(b.zone == ROOM for b in got)
 

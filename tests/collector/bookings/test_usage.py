@@ -49,7 +49,7 @@ def test_room_usage_on_a_hand_made_morning() -> None:
                                                 "unbooked_used_s", "unknown_s")}
     assert minutes == {"booked_s": 120, "used_s": 95, "booked_used_s": 65, "booked_unused_s": 55,
                        "unbooked_used_s": 30, "unknown_s": 0}
-    assert [(o.booking.summary, o.status, o.first_occupied, o.used_s / 60) for o in u.bookings] == [
+    assert [(o.booking.uid, o.status, o.first_occupied, o.used_s / 60) for o in u.bookings] == [
         ("A", BookingStatus.USED, t("09:05"), 45),
         ("B", BookingStatus.NO_SHOW, None, 0),
         ("C", BookingStatus.USED, t("11:40"), 40),  # measured to its end, past the period
@@ -90,12 +90,12 @@ def test_unknown_state_during_grace_is_not_a_no_show() -> None:
 def test_live_flags_a_no_show_once_the_grace_period_is_over() -> None:
     day = changes(("08:00", FREE))
     [other, b] = live_bookings(BOOKINGS, day, now=t("10:40"))  # sorted by start
-    assert (b.booking.summary, b.status) == ("B", BookingStatus.PENDING)
+    assert (b.booking.uid, b.status) == ("B", BookingStatus.PENDING)
     assert (other.booking.zone, other.status) == ("other-room", BookingStatus.UNKNOWN)  # no data for it
     [_, b] = live_bookings(BOOKINGS, day, now=t("10:46"))
-    assert (b.booking.summary, b.status) == ("B", BookingStatus.NO_SHOW)
+    assert (b.booking.uid, b.status) == ("B", BookingStatus.NO_SHOW)
     [a, other] = live_bookings(BOOKINGS, DAY + changes(("08:00", OCC), zone="other-room"), now=t("09:10"))
-    assert (a.booking.summary, a.status, other.status) == ("A", BookingStatus.USED, BookingStatus.USED)
+    assert (a.booking.uid, a.status, other.status) == ("A", BookingStatus.USED, BookingStatus.USED)
     assert [o.booking.zone for o in live_bookings(BOOKINGS, day, now=t("10:15"))] == ["other-room"]
 
 
