@@ -25,6 +25,7 @@ from collector.api.app import AppParts, create_app
 from collector.bookings.sources import CalendarSources
 from collector.handler import IngestCounters
 from collector.homeassistant import HomeAssistantPublisher
+from collector.httpserver import server_config
 from collector.ingest import Ingest
 from collector.live import LiveState
 from collector.metrics import CollectorMetrics
@@ -147,8 +148,7 @@ class Collector:
 
     def _server(self) -> uvicorn.Server:
         s = self.settings
-        return uvicorn.Server(uvicorn.Config(self.app, host=s.http_host, port=s.http_port, log_level="warning",
-                                             access_log=False, timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S))
+        return uvicorn.Server(server_config(self.app, s, timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S))
 
 
 def build_notifier(settings: Settings, hubs: dict[str, Hub], live: LiveState, store: Store,

@@ -95,6 +95,19 @@ class Settings(BaseSettings):
         "every view, and /api/hubs marks each hub as simulated."
     )
     http_host: str = Field("127.0.0.1", description="Address the API and dashboard listen on.")
+    http_max_header_bytes: int = Field(
+        16384, ge=1024, description="Largest request line plus headers; larger requests get 431 and are closed "
+        "while still arriving."
+    )
+    http_header_timeout_s: float = Field(
+        10.0, gt=0, description="Seconds a client has to send a request's headers (from connecting, or from the "
+        "first byte of a further request); slower ones get 408 and are closed."
+    )
+    http_keepalive_s: float = Field(5.0, gt=0, description="Idle keep-alive connections are closed after this.")
+    http_max_connections: int = Field(
+        4096, ge=16, description="Most open HTTP connections (SSE streams included), kept below the open-files "
+        "limit; past it the connection idle or waiting for headers the longest is closed to make room."
+    )
     http_port: int = Field(8000, ge=1, le=65535, description="Port of the API and dashboard.")
     stale_after_factor: float = Field(
         3.0, gt=1, description="An agent is stale after this many heartbeat intervals without a heartbeat."
@@ -139,6 +152,16 @@ class Settings(BaseSettings):
         True, description="Live view (hubs, zones, stream, dashboard) open to anyone who can reach the API "
         "(the hub network); false: it needs a kiosk or manager token."
     )
+    allowed_hosts: list[str] = Field(
+        default_factory=lambda: ["localhost", "127.0.0.1", "[::1]"],
+        description="Host header values the API answers (others get 400), e.g. '[\"hub-server.lan\", "
+        "\"192.168.1.10\"]'; '*.example.org' matches subdomains, '*' anything.  The address http_host listens "
+        "on is added."
+    )
+    api_docs_access: Literal["public", "live", "manager"] | None = Field(
+        None, description="Who may read /openapi.json, /docs and /redoc: public, live (like the live view) or "
+        "manager; default manager in production mode, public otherwise."
+    )
     cors_origins: list[str] = Field(
         default_factory=list, description="Origins allowed to call the API from a browser (CORS); empty: off."
     )
@@ -146,6 +169,12 @@ class Settings(BaseSettings):
         3000, ge=1, description="Most time buckets one statistics request may ask for (e.g. hourly buckets "
         "over start..end); more gets 400."
     )
+
+    @property
+    def api_docs_audience(self) -> str:
+        """The effective audience of the API documentation (see ``api_docs_access``)."""
+        return self.api_docs_access or ("manager" if self.production else "public")
+
     max_body_bytes: int = Field(
         65536, ge=0, description="Largest request body accepted; larger requests get 413."
     )

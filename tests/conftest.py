@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +12,9 @@ from hubsense.config import DEFAULT_CONFIG_DIR, Hub, load_hubs
 from hubsense.services import Influxd, Mosquitto
 
 REPO = Path(__file__).resolve().parent.parent
+
+# Starlette's TestClient sends "Host: testserver"; the API answers configured host names only.
+os.environ.setdefault("HUBSENSE_ALLOWED_HOSTS", '["localhost", "127.0.0.1", "[::1]", "testserver"]')
 
 
 @pytest.fixture(scope="session")

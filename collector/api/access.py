@@ -30,33 +30,42 @@ _RANK = {Access.PUBLIC: 0, Access.LIVE: 1, Access.MANAGER: 2}
 
 
 class Audience:
-    """A route's declared audience (a no-op dependency the guard looks for)."""
+    """A route's declared audience (a no-op dependency the guard looks for).  ``setting``: the
+    audience is a setting's value instead (``access`` is what applies without settings)."""
 
-    def __init__(self, access: Access) -> None:
+    def __init__(self, access: Access, setting: str | None = None) -> None:
         self.access = access
+        self.setting = setting
+
+    def resolve(self, settings: object | None) -> Access:
+        if self.setting is None or settings is None:
+            return self.access
+        return Access(getattr(settings, self.setting))
 
     async def __call__(self) -> None:
         return None
 
     def __repr__(self) -> str:
-        return f"Audience({self.access.value})"
+        return f"Audience({self.setting or self.access.value})"
 
 
 PUBLIC = Depends(Audience(Access.PUBLIC))
 LIVE = Depends(Audience(Access.LIVE))
 MANAGER = Depends(Audience(Access.MANAGER))
+# /openapi.json, /docs, /redoc: Settings.api_docs_audience (manager in production, unless set)
+DOCS = Depends(Audience(Access.MANAGER, setting="api_docs_audience"))
 
 
-def declared(route: object) -> list[Access]:
+def declared(route: object, settings: object | None = None) -> list[Access]:
     """The audiences a route declares (its own and its router's)."""
     if not isinstance(route, APIRoute):
         return []
-    return [d.call.access for d in route.dependant.dependencies if isinstance(d.call, Audience)]
+    return [d.call.resolve(settings) for d in route.dependant.dependencies if isinstance(d.call, Audience)]
 
 
-def route_access(route: object) -> Access:
+def route_access(route: object, settings: object | None = None) -> Access:
     """The audience the guard enforces: the strictest declared, manager-only if none is."""
-    return max(declared(route), key=_RANK.__getitem__, default=Access.MANAGER)
+    return max(declared(route, settings), key=_RANK.__getitem__, default=Access.MANAGER)
 
 
 def api_routes(routes: list) -> list[APIRoute]:

@@ -52,7 +52,9 @@ def create_app(parts: AppParts) -> FastAPI:
         version="0.1.0",
         description="Live zone availability and utilisation statistics for coworking hubs. "
         "Only PIR motion and door states are collected: no images, no identities.",
-        docs_url=None, redoc_url=None,  # served offline by collector/api/docs.py
+        # served by collector/api/docs.py (offline assets, an audience of their own)
+        openapi_url=None, docs_url=None, redoc_url=None,
+        redirect_slashes=False,  # a redirect would echo the Host header; /api/hubs/ is simply 404
         # guard: checks the audience each route declares (collector/api/access.py); refuse_stray_format:
         # ?format= on a route without that form is a 400, never silently ignored
         dependencies=[Depends(guard), Depends(refuse_stray_format)],

@@ -7,16 +7,21 @@ from __future__ import annotations
 from pathlib import Path
 
 import fastapi_offline
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from collector.api.access import PUBLIC
+from collector.api.access import DOCS
 
 ASSETS = Path(fastapi_offline.__file__).resolve().parent / "static"
 ASSETS_URL = "/docs-assets"
-router = APIRouter(include_in_schema=False, dependencies=[PUBLIC])
+router = APIRouter(include_in_schema=False, dependencies=[DOCS])  # audience: Settings.api_docs_audience
+
+
+@router.get("/openapi.json")
+def openapi(request: Request) -> JSONResponse:
+    return JSONResponse(request.app.openapi())
 
 
 @router.get("/docs")
@@ -36,6 +41,7 @@ def redoc() -> HTMLResponse:
 
 
 def mount_docs(app: FastAPI) -> None:
-    """Add /docs, /redoc and their assets (create the app with ``docs_url=None, redoc_url=None``)."""
+    """Add /openapi.json, /docs, /redoc and their assets (create the app with ``openapi_url=None,
+    docs_url=None, redoc_url=None``); who may read them is ``Settings.api_docs_audience``."""
     app.include_router(router, tags=["live"])
     app.mount(ASSETS_URL, StaticFiles(directory=ASSETS), name="docs-assets")

@@ -6,7 +6,9 @@
   any ``format=csv`` export needs a manager.
 * :class:`SecurityMiddleware` adds security headers to every response, limits
   request bodies (413) and turns unhandled exceptions into a bare 500.
-* :func:`install_security` wires both (and CORS, when configured) into an app.
+* :class:`HeadAsGet` answers ``HEAD`` like ``GET`` without the body; Starlette's
+  ``TrustedHostMiddleware`` answers only configured ``Host`` names (``allowed_hosts``).
+* :func:`install_security` wires them (and CORS, when configured) into an app.
 
 Tokens come from ``Authorization: Bearer …``; for the live view also from
 ``?token=`` (EventSource cannot set headers) or the ``hubsense_token`` cookie,
@@ -21,6 +23,7 @@ import anyio
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.datastructures import MutableHeaders
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from collector.api.access import Access, route_access
@@ -66,7 +69,7 @@ async def _verify(tokens: TokenStore, token: str) -> Role | None:
 async def guard(request: Request) -> None:
     """App-wide dependency: authorisation by the audience the matched route declares."""
     settings: Settings = request.app.state.settings
-    access = route_access(request.scope.get("route"))
+    access = route_access(request.scope.get("route"), settings)
     # any format=csv counts, even next to format=json: never let guard and route read different values
     if request.scope.get("query_string") and "csv" in request.query_params.getlist("format"):
         access = Access.MANAGER
@@ -219,11 +222,55 @@ async def _plain(send: Send, status: int, body: bytes) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+class _HeadDone(Exception):
+    pass
+
+
+class HeadAsGet:
+    """``HEAD`` answers exactly like ``GET``, without the body (routes are declared for GET only;
+    they would answer 405).  The app sees a GET; a streamed response (SSE) is cut after its head."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_head(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                await send(message)
+            elif message["type"] == "http.response.body":
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+                raise _HeadDone  # nothing more to send: stop the app (an SSE stream never ends by itself)
+
+        try:
+            await self.app({**scope, "method": "GET"}, receive, send_head)
+        except _HeadDone:
+            pass
+        except BaseExceptionGroup as group:  # raised inside a task group (streaming responses)
+            rest = group.subgroup(lambda e: not isinstance(e, _HeadDone))
+            if rest is not None:
+                raise rest from None
+
+
+def allowed_hosts(settings: Settings) -> list[str]:
+    """The Host header values the API answers: the configured ones, and the address it listens on."""
+    hosts = list(settings.allowed_hosts)
+    if settings.http_host not in ("0.0.0.0", "::", "") and settings.http_host not in hosts:
+        hosts.append(settings.http_host)
+    return hosts
+
+
 def install_security(app: FastAPI, settings: Settings) -> None:
-    """Add CORS (if configured) and the security middleware; call before the app first runs."""
+    """Add CORS (if configured), trusted hosts, HEAD, and the security middleware (outermost, so
+    every answer carries its headers); call before the app first runs."""
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET"],
                            allow_headers=["Authorization"], allow_credentials=False)
+    app.add_middleware(HeadAsGet)
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts(settings), www_redirect=False)
     app.add_middleware(SecurityMiddleware, max_body_bytes=settings.max_body_bytes)
     if not settings.production and not get_token_store(app).has_role(Role.MANAGER):
         log.warning("no manager token in %s: statistics and exports are open to anyone who can reach the API; "
