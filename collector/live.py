@@ -107,6 +107,30 @@ class LiveState:
         with self.lock:
             return self.engines[hub].health(now)
 
+    def learned(self, hub: str) -> dict[str, dict]:
+        """What the hub's engine has learned (JSON-able, a copy)."""
+        with self.lock:
+            return self.engines[hub].learned()
+
+    def restore_learned(self, hub: str, zones: dict[str, dict]) -> list[str]:
+        """Give the hub's engine back what it learned; returns the zones whose record could not be read
+        (they keep learning from the kind's defaults)."""
+        skipped = []
+        with self.lock:
+            engine = self.engines[hub]
+            for zone, data in zones.items():
+                try:
+                    engine.restore({zone: data})
+                except (KeyError, TypeError, ValueError, IndexError):
+                    skipped.append(zone)
+            self.version += 1
+        return skipped
+
+    def parameters(self, hub: str, zone: str) -> dict:
+        """The zone's effective parameters and where each comes from (``Engine.parameters``)."""
+        with self.lock:
+            return self.engines[hub].parameters(zone)
+
     def advance(self, now: datetime) -> list[StateChange]:
         changes: list[StateChange] = []
         with self.lock:

@@ -75,6 +75,15 @@ class AgentHealth:
     interval_s: float = 0.0  # heartbeat interval; 0 for a status (online/offline) record
 
 
+@dataclass(frozen=True, slots=True)
+class LearnedState:
+    """What one hub's occupancy engine has learned (``Engine.learned()``), kept across restarts."""
+
+    hub: str
+    at: datetime  # when it was taken (UTC)
+    zones: dict[str, dict]  # zone id -> what that zone learned, JSON-able (``ZoneTrack.learned()``)
+
+
 @dataclass(slots=True)
 class DeskView:
     id: str

@@ -3,9 +3,10 @@
 :meth:`Collector.build` makes the store, the live state, the MQTT ingest, the Prometheus
 registry, the Home Assistant publisher, the booking calendar sources and the app, and connects
 them.  After each stored batch the ingest calls its ``after_commit`` listeners in this order: the
-store-latency metric, the live state (SSE fan-out), Home Assistant.  :meth:`Collector.serve` runs
-it under uvicorn (``hubsense collector``, ``hubsense demo``); :meth:`Collector.serving` does the
-same in a thread (browser tests, screenshots, the test suite).  Nothing else starts uvicorn.
+store-latency metric, the live state (SSE fan-out), the learned-values keeper, Home Assistant.
+:meth:`Collector.serve` runs it under uvicorn (``hubsense collector``, ``hubsense demo``);
+:meth:`Collector.serving` does the same in a thread (browser tests, screenshots, the test suite).
+Nothing else starts uvicorn.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from collector.handler import IngestCounters
 from collector.homeassistant import HomeAssistantPublisher
 from collector.httpserver import server_config
 from collector.ingest import Ingest
+from collector.learned import LearnedKeeper
 from collector.live import LiveState
 from collector.metrics import CollectorMetrics
 from collector.notify.monitor import Monitor
@@ -60,6 +62,7 @@ class Collector:
     metrics: CollectorMetrics
     homeassistant: HomeAssistantPublisher | None  # None unless homeassistant_discovery is on
     notifier: Notifier  # webhooks (outbox + dispatcher), alert conditions, e-mail alerts
+    learned: LearnedKeeper  # what the engines learned: restored at build, saved periodically and at shutdown
     app: FastAPI = field(repr=False)
     owns_store: bool = True  # close the store on shutdown
 
@@ -82,20 +85,23 @@ class Collector:
         owns_store = store is None
         store = store if store is not None else open_store(settings)
         live = live or LiveState(hubs, profiles or {}, stale_factor=settings.stale_after_factor)
+        learned = LearnedKeeper(live, store, settings.learned_save_s)
+        learned.restore()  # before ingest starts: the zones go on from what they had learned
         counters = IngestCounters()
         ingest = Ingest(settings, live, store, counters) if mqtt else None
         metrics = CollectorMetrics(live, store, counters=lambda: counters,
                                    connected=ingest.connected.is_set if ingest else lambda: None)
         homeassistant = None
         if ingest is not None:
-            ingest.after_commit += [metrics.on_commit, lambda commit: live.announce(commit.changes, commit.now)]
+            ingest.after_commit += [metrics.on_commit, lambda commit: live.announce(commit.changes, commit.now),
+                                    lambda commit: learned.tick(commit.now)]
             if settings.homeassistant_discovery:
                 homeassistant = HomeAssistantPublisher(hubs, live, settings.homeassistant_prefix).attach(ingest)
         notifier = build_notifier(settings, hubs, live, store, monitor=ingest is not None)
         if ingest is not None:
             ingest.after_commit.append(notifier.on_commit)
         app = create_app(AppParts(settings, store, hubs, live, counters, metrics, calendars, ingest, notifier))
-        collector = cls(settings, hubs, store, live, ingest, metrics, homeassistant, notifier, app, owns_store)
+        collector = cls(settings, hubs, store, live, ingest, metrics, homeassistant, notifier, learned, app, owns_store)
         app.router.lifespan_context = collector._lifespan
         return collector
 
@@ -111,6 +117,7 @@ class Collector:
                 self.homeassistant.close()  # a clean disconnect sends no Last Will: say 'offline' first
             if self.ingest is not None:
                 self.ingest.stop()
+                self.learned.save()  # the writer has stopped: nothing learns any more
             self.notifier.close()
             if self.owns_store:
                 self.store.close()

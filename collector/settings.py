@@ -60,6 +60,10 @@ class Settings(BaseSettings):
         "record is always kept)."
     )
     prune_interval_s: float = Field(3600, gt=0, description="Seconds between retention prunes.")
+    learned_save_s: float = Field(
+        300, gt=0, description="Seconds between saves of what each zone has learned (its vacancy timeout, "
+        "stillness cap and door habits) to the store; also saved at shutdown and restored at start."
+    )
     influx_url: str = Field("http://127.0.0.1:8086", description="InfluxDB base URL (v1 HTTP API).")
     influx_database: str = Field("hubsense", description="InfluxDB database (2.x / 3 Core: the DBRP database).")
     influx_token: str | None = Field(

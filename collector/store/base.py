@@ -8,6 +8,8 @@ so callers test for them with ``isinstance`` instead of probing attributes:
   which is what the statistics call.
 * :class:`ReportsStatus`: a store that buffers writes (the spool) reports its buffer for
   ``/healthz`` and ``/metrics``.
+* :class:`KeepsLearned`: what each hub's occupancy engine has learned survives a restart
+  (SQLite, InfluxDB, and the spool in front of it).
 
 Backends are used from one ingest thread for writes and from API threads for
 reads; each backend handles its own thread safety.
@@ -21,7 +23,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from collector.model import STATE_CODE, AgentHealth, ReceivedEvent, StateChange
+from collector.model import STATE_CODE, AgentHealth, LearnedState, ReceivedEvent, StateChange
 from hubsense.protocol import SensorKind, SensorState
 
 TrackKey = tuple[str, str | None]  # (zone, desk or None)
@@ -115,6 +117,20 @@ class ReportsStatus(Protocol):
     def status(self) -> dict[str, object]:
         """``depth`` (records waiting), ``max`` (the bound), ``high_water`` (the alarm),
         ``store_available`` (the last write to the backend succeeded), ``last_error``."""
+        ...
+
+
+@runtime_checkable
+class KeepsLearned(Protocol):
+    """Optional capability: the engines' learned values (``collector.engine.Engine.learned``) kept
+    across restarts, one record per hub (``collector/learned.py`` saves and restores them)."""
+
+    def save_learned(self, state: LearnedState) -> None:
+        """Keep ``state`` as the hub's learned values, replacing what was kept for it before."""
+        ...
+
+    def load_learned(self, hub: str) -> LearnedState | None:
+        """The hub's last saved learned values, or None if none were ever saved."""
         ...
 
 

@@ -11,6 +11,9 @@ Measurements (see docs/storage.md):
 * ``zone_state``    tags hub, zone, desk (absent for the zone itself); fields state, reason.
 * ``agent_health``  tags hub, agent; fields online, boot, clock_offset_s, queue_depth, dropped,
   interval_s.
+* ``engine_learned`` tags hub, zone; fields learned (what the zone learned, JSON), saved_us.  One
+  point per zone and UTC day (point time = the day's midnight), overwritten by every save that day,
+  in the long retention policy: a year is 365 small points per zone.
 
 Only ids are tags (low cardinality); seq and boot are fields.  Queries are plain
 range scans; ordering and the "state at start" logic happen in Python.
@@ -19,15 +22,25 @@ range scans; ordering and the "state at start" logic happen in Python.
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import threading
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 
-from collector.model import AgentHealth, OccupancyState, ReceivedEvent, StateChange
+from collector.model import AgentHealth, LearnedState, OccupancyState, ReceivedEvent, StateChange
 from collector.store._time import from_us, to_us
-from collector.store.influx_http import InfluxError, InfluxHttp, InfluxStatus, field_str, quote_ident, quote_str, tag
+from collector.store.influx_http import (
+    InfluxError,
+    InfluxHttp,
+    InfluxStatus,
+    field_str,
+    field_text,
+    quote_ident,
+    quote_str,
+    tag,
+)
 from hubsense.protocol import MAX_CLOCK_SKEW, SensorKind, SensorState
 
 log = logging.getLogger(__name__)
@@ -249,6 +262,23 @@ class InfluxStore:
         )
         return sorted(map(_health_record, rows), key=lambda h: h.agent)
 
+    # --- what the engines learned (KeepsLearned) -------------------------------------------
+
+    def save_learned(self, state: LearnedState) -> None:
+        self._write([_learned_line(state, zone, data) for zone, data in state.zones.items()], self.long_rp)
+
+    def load_learned(self, hub: str) -> LearnedState | None:
+        """The zones of the newest save (a zone missing from it, e.g. removed, is left out)."""
+        rows = list(self._query(
+            f"SELECT saved_us, learned FROM {self._from('engine_learned', self.long_rp)} WHERE hub = "
+            f"{quote_str(hub)} AND time >= {_FAR_PAST_NS} GROUP BY zone ORDER BY time DESC LIMIT 1"
+        ))
+        if not rows:
+            return None
+        newest = max(int(r["saved_us"]) for r in rows)
+        zones = {r["zone"]: json.loads(r["learned"]) for r in rows if int(r["saved_us"]) == newest}
+        return LearnedState(hub, from_us(newest), zones)
+
     # --- maintenance ---------------------------------------------------------
 
     def prune(self, now: datetime) -> dict[str, int]:
@@ -313,6 +343,13 @@ def _health_line(h: AgentHealth) -> str:
         f"interval_s={float(h.interval_s)!r},online={'true' if h.online else 'false'},"
         f"queue_depth={h.queue_depth}i {to_us(h.at) * 1000}"
     )
+
+
+def _learned_line(state: LearnedState, zone: str, data: dict) -> str:
+    saved_us = to_us(state.at)
+    day_ns = saved_us // 86_400_000_000 * 86_400_000_000 * 1000
+    learned = field_text(json.dumps(data, separators=(",", ":")))
+    return f"engine_learned,hub={tag(state.hub)},zone={tag(zone)} learned={learned},saved_us={saved_us}i {day_ns}"
 
 
 def lines_for(records: Iterable[ReceivedEvent]) -> list[str]:

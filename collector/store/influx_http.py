@@ -155,8 +155,13 @@ def tag(value: str) -> str:
     return value.translate(_TAG_ESCAPES)
 
 
-@functools.lru_cache(maxsize=8192)
-def field_str(value: str) -> str:
-    """A line-protocol string field value."""
+def field_text(value: str) -> str:
+    """A line-protocol string field value (uncached: for long, ever-new values)."""
     cleaned = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
     return f'"{cleaned}"'
+
+
+@functools.lru_cache(maxsize=8192)
+def field_str(value: str) -> str:
+    """A line-protocol string field value (cached: boots and reasons repeat on every line)."""
+    return field_text(value)

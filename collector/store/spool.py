@@ -1,8 +1,9 @@
 """A bounded on-disk spool in front of a store that may be slow or down (InfluxDB).
 
 :class:`SpooledStore` implements :class:`~collector.store.base.Store` (with the
-:class:`~collector.store.base.ColumnReads` and :class:`~collector.store.base.ReportsStatus`
-capabilities).  A write the
+:class:`~collector.store.base.ColumnReads`, :class:`~collector.store.base.ReportsStatus` and
+:class:`~collector.store.base.KeepsLearned` capabilities; learned values pass straight through:
+the last save wins, so an unavailable store only delays them to the next save).  A write the
 inner store refuses with :class:`~collector.store.base.StoreUnavailable` goes to a
 SQLite FIFO file instead, and is replayed in order, before any newer write, once the
 inner store answers again (by a background drainer thread, or on a later write).
@@ -30,9 +31,17 @@ from typing import Any
 
 import numpy as np
 
-from collector.model import AgentHealth, OccupancyState, ReceivedEvent, StateChange
+from collector.model import AgentHealth, LearnedState, OccupancyState, ReceivedEvent, StateChange
 from collector.store._time import from_us, to_us
-from collector.store.base import Columns, Store, StoreUnavailable, TrackKey, change_columns, event_times
+from collector.store.base import (
+    Columns,
+    KeepsLearned,
+    Store,
+    StoreUnavailable,
+    TrackKey,
+    change_columns,
+    event_times,
+)
 from hubsense.protocol import SensorKind, SensorState
 
 log = logging.getLogger(__name__)
@@ -310,6 +319,14 @@ class SpooledStore:
 
     def prune(self, now: datetime) -> dict[str, int]:
         return self.inner.prune(now)
+
+    def save_learned(self, state: LearnedState) -> None:
+        """Straight to the inner store (StoreUnavailable if it is down: the next save brings it)."""
+        if isinstance(self.inner, KeepsLearned):
+            self.inner.save_learned(state)
+
+    def load_learned(self, hub: str) -> LearnedState | None:
+        return self.inner.load_learned(hub) if isinstance(self.inner, KeepsLearned) else None
 
     def close(self) -> None:
         """Stop the drainer and close both stores; unreplayed records stay in the spool file."""

@@ -9,6 +9,7 @@ exactly this call's inserts.  See docs/storage.md for the schema.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -19,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from collector.model import STATE_CODE, AgentHealth, OccupancyState, ReceivedEvent, StateChange
+from collector.model import STATE_CODE, AgentHealth, LearnedState, OccupancyState, ReceivedEvent, StateChange
 from collector.store._time import from_us, to_us
 from collector.store.base import Columns, TrackKey, sort_columns
 from hubsense.protocol import SensorKind, SensorState
@@ -64,6 +65,11 @@ CREATE TABLE IF NOT EXISTS health (
     PRIMARY KEY (hub, agent, at_us)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS health_hub_at ON health (hub, at_us);
+CREATE TABLE IF NOT EXISTS learned (
+    hub    TEXT    PRIMARY KEY,
+    at_us  INTEGER NOT NULL,
+    zones  TEXT    NOT NULL         -- JSON: zone id -> what the zone learned
+) WITHOUT ROWID;
 """
 
 _KINDS = {k.value: k for k in SensorKind}
@@ -97,7 +103,7 @@ _CODE_BY_NAME = {s.value: c for s, c in STATE_CODE.items()}
 
 class SqliteStore:
     """:class:`collector.store.base.Store` on one SQLite file, with the
-    :class:`~collector.store.base.ColumnReads` capability.
+    :class:`~collector.store.base.ColumnReads` and :class:`~collector.store.base.KeepsLearned` capabilities.
 
     Retention (days; ``None`` keeps forever) is applied by :meth:`prune`, which the
     collector calls periodically.  The newest health record of each agent is never pruned.
@@ -181,6 +187,16 @@ class SqliteStore:
             for h in records
         ]
         self._write(f"INSERT OR REPLACE INTO health ({_HEALTH_COLS}) VALUES (?,?,?,?,?,?,?,?,?)", rows)
+
+    # --- what the engines learned (KeepsLearned) -------------------------------------------
+
+    def save_learned(self, state: LearnedState) -> None:
+        self._write("INSERT OR REPLACE INTO learned VALUES (?,?,?)",
+                    [(state.hub, to_us(state.at), json.dumps(state.zones, separators=(",", ":")))])
+
+    def load_learned(self, hub: str) -> LearnedState | None:
+        row = self._conn().execute("SELECT at_us, zones FROM learned WHERE hub = ?", (hub,)).fetchone()
+        return None if row is None else LearnedState(hub, from_us(row[0]), json.loads(row[1]))
 
     # --- reads ---------------------------------------------------------------
 

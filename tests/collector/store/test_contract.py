@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import numpy as np
 
-from collector.model import AgentHealth, OccupancyState, StateChange
-from collector.store.base import ColumnReads, ReportsStatus, Store, change_columns, event_times
+from collector.model import AgentHealth, LearnedState, OccupancyState, StateChange
+from collector.store.base import ColumnReads, KeepsLearned, ReportsStatus, Store, change_columns, event_times
 from collector.store.spool import SpooledStore
 from collector.store.sqlite import SqliteStore
 from hubsense.protocol import SensorKind, SensorState
@@ -202,7 +202,31 @@ def test_event_times_per_sensor_by_kind_state_and_receive_time(store: Store) -> 
         "pir-1"}
 
 
+# --- what the engines learned (KeepsLearned) ---------------------------------------------------------
+
+LEARNED = {"oasen": {"gaps": {"n": 3, "inc": 1.01, "counts": [[0.0, 1.5e-3], [2.0, 0.0]], "pooled": [2.0, 1.5e-3]},
+                     "room": {"silent_from_occupied": [2.55, 0.45], "stillness": [[1.7e9, 900.5]], "burst_hold": 0.0}},
+           "lägerelden": {"gaps": None}}
+
+
+def test_learned_values_round_trip_and_the_last_save_wins(store: Store) -> None:
+    assert isinstance(store, KeepsLearned)
+    assert store.load_learned("hq") is None
+    first = LearnedState("hq", T0 + timedelta(microseconds=7), LEARNED)
+    store.save_learned(first)
+    store.save_learned(LearnedState("other", T0, {"x": {"gaps": None}}))
+    assert store.load_learned("hq") == first  # exactly: floats, nesting, non-ASCII ids, microseconds
+    later = LearnedState("hq", T0 + timedelta(hours=30), {"oasen": {"gaps": None}})  # another day, one zone
+    store.save_learned(later)
+    assert store.load_learned("hq") == later
+    again = LearnedState("hq", T0 + timedelta(hours=30, minutes=5), LEARNED)  # the same day once more
+    store.save_learned(again)
+    assert store.load_learned("hq") == again
+    assert store.load_learned("other") == LearnedState("other", T0, {"x": {"gaps": None}})
+
+
 def test_capabilities_are_declared_not_probed(store: Store) -> None:
+    assert isinstance(store, KeepsLearned)
     if isinstance(store, SqliteStore):
         assert isinstance(store, ColumnReads) and not isinstance(store, ReportsStatus)
     if isinstance(store, SpooledStore):
