@@ -107,7 +107,7 @@ class Profile(_Strict):
     )
     max_occupied_limit_s: float | None = Field(
         None, gt=0, description="Rooms: the learned stillness cap (see max_occupied_s) never exceeds this "
-        "(default 86400)."
+        "(default 172800 for rooms)."
     )
     door_exit_window_s: float | None = Field(
         None, gt=0, description="Rooms: seconds after the door opens in which motion must follow, "

@@ -150,6 +150,10 @@ def eval_pirs(g: PirGroup, p: Params, now: float) -> Result:
 
 def p_pirs(g: PirGroup, p: Params, now: float) -> float:
     if g.active:
+        if g.first and now - g.high_start < WEAK_BURST_S and g.model is not None:
+            # the first motion in a free zone: a visit, or someone passing / a false trigger? As
+            # likely a visit as such bursts here have been followed by more motion soon
+            return max(P_FLOOR, min(P_MOTION, g.model.p_occupied(FIRST | (g.ctx & HANDOFF), 0.0)))
         return P_MOTION
     if g.last_end is None:
         return P_FLOOR

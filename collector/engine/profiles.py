@@ -46,10 +46,12 @@ DEFAULTS: dict[ZoneKind, Params] = {
         vacancy_timeout_min_s=15.0, vacancy_timeout_max_s=1800.0,
     ),
     # Rooms: the door does most of the work; the PIR hold matters with the door open or before
-    # someone was seen inside.  Door cycles free a room that was left, so the phantom guard can be
-    # long: people sit still for hours (a home at night, a long workshop).
+    # someone was seen inside.  Door cycles free a room that was left, so the phantom guard only has
+    # to catch a door sensor that missed a departure and can be long: people sit still for hours (a
+    # home at night, a long workshop).
     ZoneKind.ROOM: Params(
-        vacancy_timeout_s=600.0, door_exit_window_s=90.0, max_occupied_s=12 * HOUR, stuck_after_s=60 * HOUR,
+        vacancy_timeout_s=600.0, door_exit_window_s=90.0, max_occupied_s=24 * HOUR, stuck_after_s=60 * HOUR,
+        max_occupied_limit_s=48 * HOUR,
         vacancy_timeout_min_s=30.0, vacancy_timeout_max_s=3600.0,
     ),
     # Desks: one PIR under each desk sees legs; people sit still, so a longer prior.

@@ -146,13 +146,12 @@ class ZoneTrack:
         if state is UNKNOWN:
             return None
         if self.desks:
+            # as the state: someone is in the area as surely as at its most surely used desk (the
+            # desks' errors are not independent, so combining them as if they were overstates it)
             ps = [p_pirs(d.group, self.params, now) for d in self.desks.values() if d.group.pirs]
             if self.group.pirs:
                 ps.append(p_pirs(self.group, self.params, now))
-            empty = 1.0
-            for x in ps:
-                empty *= 1 - x
-            return max(P_FLOOR, 1 - empty)
+            return max(ps, default=P_FLOOR)
         if self.room is not None:
             return p_room(self.group, self.room, self.params, now, state, reason)
         return p_pirs(self.group, self.params, now)
