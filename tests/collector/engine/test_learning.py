@@ -57,7 +57,7 @@ def test_p_occupied_is_a_probability_that_only_falls_with_quiet_time(gaps: list[
     for g in gaps:
         model.add(g, 0)
     p1, p2 = model.p_occupied(0, quiet), model.p_occupied(0, quiet * 2)
-    assert 0 <= p2 <= p1 + 1e-12 <= 1 + 1e-12
+    assert 0 <= p2 <= p1 * (1 + 1e-6) + 1e-12 and p1 <= 1 + 1e-12
     hold = model.hold(0)
     if 15 < hold < 1800:  # inside the bounds the hold is where the probability crosses one half
         assert model.p_occupied(0, hold * 0.9) >= 0.5 - 1e-9 >= model.p_occupied(0, hold * 1.1) - 1e-9
