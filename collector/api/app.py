@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from fastapi import Depends, FastAPI
 
-from collector.api import agents, bookings, health, live, metrics, stats, webhooks
+from collector.api import agents, bookings, health, live, metrics, profiles, stats, webhooks
 from collector.api.docs import mount_docs
 from collector.api.formats import install_error_bodies, refuse_stray_format
 from collector.api.pages import mount_dashboard
@@ -66,6 +66,7 @@ def create_app(parts: AppParts) -> FastAPI:
     app.include_router(live.router, tags=["live"])
     app.include_router(health.router, tags=["live"])
     app.include_router(agents.router, tags=["health"])
+    app.include_router(profiles.router, tags=["health"])
     app.include_router(bookings.router, tags=["bookings"])
     app.include_router(metrics.router, tags=["operations"])
     app.include_router(stats.router, tags=["statistics"])

@@ -21,11 +21,17 @@ from hubsense.config import BookingUnit, Hub, Zone, ZoneKind
 
 # --- live: hubs, zones, health ------------------------------------------------------------
 
+_P_OCCUPIED = ("Probability (0..1) that someone is there now, calibrated on the benchmark data sets "
+               "(of the moments shown as 0.8, about 80 % were occupied; docs/engine.md); null while the "
+               "state is unknown, never a guess.")
+
+
 class DeskOut(BaseModel):
     id: str = Field(description="Desk id.")
     name: str = Field(description="Display name of the desk.")
     state: OccupancyState = Field(description="free, occupied or unknown.")
     since: datetime | None = Field(description="When the desk entered this state (UTC).")
+    p_occupied: float | None = Field(None, description=_P_OCCUPIED)
 
 
 class ZoneOut(BaseModel):
@@ -47,6 +53,8 @@ class ZoneOut(BaseModel):
     )
     last_confirmed_age_s: float | None = Field(description="Seconds since last_confirmed, at response time.")
     reason: str = Field(description="Why the zone is in this state, e.g. 'motion', 'timeout', 'agent_offline'.")
+    p_occupied: float | None = Field(None, description=_P_OCCUPIED + " The dashboard says 'probably free' / "
+                                     "'probably occupied' when it is far from 0 / 1.")
     free_desks: int | None = Field(description="Free desks (desk areas only; null elsewhere).")
     desks: list[DeskOut] = Field(description="Desks of a desk area with their states (empty elsewhere).")
     stuck_sensors: list[str] = Field(description="Sensors flagged as stuck (no change for too long while open).")
@@ -60,8 +68,9 @@ def zone_payload(zone: Zone, view: ZoneView, now: datetime) -> dict:
         "hub": view.hub, "id": zone.id, "name": zone.name, "kind": zone.kind, "capacity": zone.capacity,
         "bookable": zone.bookable, "booked_per": zone.booked_per, "state": view.state, "since": view.since,
         "last_confirmed": view.last_confirmed, "last_confirmed_age_s": age, "reason": view.reason,
-        "free_desks": view.free_desks,
-        "desks": [{"id": d.id, "name": d.name, "state": d.state, "since": d.since} for d in view.desks],
+        "p_occupied": view.p_occupied, "free_desks": view.free_desks,
+        "desks": [{"id": d.id, "name": d.name, "state": d.state, "since": d.since, "p_occupied": d.p_occupied}
+                  for d in view.desks],
         "stuck_sensors": view.stuck_sensors,
     }
 
@@ -128,6 +137,92 @@ class Health(BaseModel):
     )
     unstored_changes: int = Field(description="Zone state changes the store refused (a bug or bad data; logged).")
     spool: SpoolStatus | None = Field(None, description="Spool in front of InfluxDB (null for SQLite).")
+
+
+# --- zone profiles: what the engine uses, learned or configured ----------------------------
+
+ParameterSource = Literal["learned", "configured", "default"]
+
+
+class ParameterOut(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    value: float = Field(description="The value in use now.")
+    source: ParameterSource = Field(
+        description="'learned' from the zone's own history, 'configured' (set in the zone's profile in the "
+        "hub config: pinned, not learned), or 'default' (the zone kind's, until the zone has learned)."
+    )
+
+
+class ZoneProfileOut(BaseModel):
+    """The parameters the occupancy engine uses for one zone now (docs/engine.md explains each)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    hub: str = Field(description="Hub id.")
+    zone: str = Field(description="Zone id.")
+    name: str = Field(description="Display name of the zone.")
+    kind: ZoneKind = Field(description="open, room or desk_area.")
+    learning: bool = Field(description="Whether the zone learns from its own history (profile 'learn', default true).")
+    gaps_seen: int = Field(description="Quiet gaps between bursts of motion the zone has learned from (recent ones "
+                           "count most).")
+    visit_boundary_s: float | None = Field(
+        description="Learned: a quiet gap longer than this is more likely between two visits than inside one; "
+        "null when the zone does not learn."
+    )
+    vacancy_timeout_s: ParameterOut = Field(
+        description="Seconds without motion after a visit before the zone (or a desk) shows free.")
+    vacancy_timeout_after_passer_by_s: ParameterOut = Field(
+        description="The same after a lone short burst that started a visit (someone passing by).")
+    vacancy_timeout_after_moving_on_s: ParameterOut = Field(
+        description="The same when motion has meanwhile started in another zone (people moved on).")
+    door_exit_window_s: ParameterOut = Field(
+        description="Rooms: seconds after the door opens or shuts within which motion must follow, or the room "
+        "is taken as left.")
+    max_occupied_s: ParameterOut = Field(
+        description="Longest believable stillness without fresh evidence (a shut room learns a longer one from "
+        "the stillness it has shown).")
+    stuck_after_s: ParameterOut = Field(
+        description="A sensor unchanged this long within opening hours is flagged stuck.")
+    p_empty_after_silent_door_cycle: float | None = Field(
+        description="Rooms: learned share of door cycles with no motion afterwards, starting from an occupied "
+        "room, after which the room was empty; null for other zones.")
+    p_inside_after_silent_arrival: float | None = Field(
+        description="Rooms: learned share of such silent cycles, starting from an empty room, after which "
+        "someone was inside (sitting still); null for other zones.")
+
+    @classmethod
+    def build(cls, hub: Hub, zone: Zone, parameters: dict) -> ZoneProfileOut:
+        """From ``Engine.parameters(zone)``."""
+        fields = {k: ParameterOut(**v) for k, v in parameters.items() if isinstance(v, dict)}
+        return cls(hub=hub.id, zone=zone.id, name=zone.name, kind=zone.kind, learning=parameters["learning"],
+                   gaps_seen=parameters["gaps_seen"], visit_boundary_s=parameters["visit_boundary_s"],
+                   p_empty_after_silent_door_cycle=parameters.get("p_empty_after_silent_door_cycle"),
+                   p_inside_after_silent_arrival=parameters.get("p_inside_after_silent_arrival"),
+                   **{k: fields[k] for k in _PARAMETERS})
+
+    def csv_row(self) -> dict:
+        """One flat CSV row: every parameter's value and its source in a column of its own."""
+        row = self.model_dump(exclude=set(_PARAMETERS))
+        for name in _PARAMETERS:
+            p = getattr(self, name)
+            row[name], row[f"{name}_source"] = p.value, p.source
+        return row
+
+
+_PARAMETERS = ("vacancy_timeout_s", "vacancy_timeout_after_passer_by_s", "vacancy_timeout_after_moving_on_s",
+               "door_exit_window_s", "max_occupied_s", "stuck_after_s")
+PROFILE_CSV_COLUMNS = ["hub", "zone", "name", "kind", "learning", "gaps_seen", "visit_boundary_s",
+                       *(c for n in _PARAMETERS for c in (n, f"{n}_source")),
+                       "p_empty_after_silent_door_cycle", "p_inside_after_silent_arrival"]
+
+
+class ProfilesReport(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    hub: str = Field(description="Hub id.")
+    generated_at: datetime = Field(description="Response time (UTC).")
+    zones: list[ZoneProfileOut] = Field(description="One entry per zone, in config order.")
 
 
 # --- sensor agents ----------------------------------------------------------------------
