@@ -18,11 +18,13 @@ import base64
 import hashlib
 import hmac
 import json
+import math
 import os
 import secrets
 import sys
 import threading
 import time
+from collections import Counter
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -218,14 +220,60 @@ WEAK_PASSWORDS = frozenset({"", "password", "secret", "admin", "hubsense", "mosq
                             "root", "guest", "test", "collector", "influxdb"})
 PLACEHOLDERS = ("changeme", "change-me", "change_me", "replace-me", "example")  # e.g. change-me-mqtt
 MIN_PASSWORD_LEN = 16
+MIN_SECRET_BITS = 60  # estimated; a generated secret (deploy init: token_urlsafe(32)) has ~200
+# Guessed first: a secret made of these (or of runs like 'aaaa', '1234', 'dcba') has little entropy left.
+COMMON_PARTS = ("password", "passwort", "losenord", "secret", "hemlig", "admin", "hubsense", "mosquitto",
+                "influx", "grafana", "collector", "qwerty", "asdfgh", "zxcvbn", "letmein", "welcome", "iloveyou",
+                "monkey", "dragon", "sommar", "vinter", "summer", "winter", "stockholm", "ostersund")
+
+
+def secret_bits(secret: str) -> float:
+    """A rough lower estimate of a secret's entropy in bits: common words and runs (repeated, ascending
+    or descending characters) removed, then length times the Shannon entropy of what is left per
+    character.  ``passwordpassword`` gives 0, ``1234567890123456`` 0, sixteen spaces 0, a
+    ``secrets.token_urlsafe(32)`` about 200."""
+    rest = secret.lower()
+    for word in COMMON_PARTS:
+        rest = rest.replace(word, "")
+    rest = _without_runs(rest)
+    if not rest:
+        return 0.0
+    counts = Counter(rest)
+    per_char = -sum(n / len(rest) * math.log2(n / len(rest)) for n in counts.values())
+    return max(0.0, per_char * len(rest))
+
+
+def _without_runs(text: str, min_run: int = 3) -> str:
+    """``text`` without runs of at least ``min_run`` characters that repeat or step by one (aaa, 123, cba)."""
+    out, i = [], 0
+    while i < len(text):
+        j = i + 1
+        if j < len(text):
+            step = ord(text[j]) - ord(text[i])
+            if step in (-1, 0, 1):
+                while j + 1 < len(text) and ord(text[j + 1]) - ord(text[j]) == step:
+                    j += 1
+                if j - i + 1 >= min_run:
+                    i = j + 1
+                    continue
+        out.append(text[i])
+        i += 1
+    return "".join(out)
 
 
 def weak_secret(secret: str | None) -> bool:
-    """Empty, a well-known default, a placeholder (change-me...), or too short."""
+    """Empty, a well-known default, a placeholder (change-me...), too short, or too predictable
+    (:func:`secret_bits` under :data:`MIN_SECRET_BITS`)."""
     if secret is None:
         return True
     low = secret.lower()
-    return low in WEAK_PASSWORDS or any(p in low for p in PLACEHOLDERS) or len(secret) < MIN_PASSWORD_LEN
+    return (low in WEAK_PASSWORDS or any(p in low for p in PLACEHOLDERS) or len(secret) < MIN_PASSWORD_LEN
+            or secret_bits(secret) < MIN_SECRET_BITS)
+
+
+_WEAK = (f"empty, a default or placeholder, shorter than {MIN_PASSWORD_LEN} characters or too predictable "
+         f"(under ~{MIN_SECRET_BITS} bits: repeated or consecutive characters, common words); generate one, e.g. "
+         "'openssl rand -base64 24'")
 
 
 def production_problems(settings) -> list[str]:
@@ -237,16 +285,15 @@ def production_problems(settings) -> list[str]:
         problems.append("MQTT without credentials: set HUBSENSE_MQTT_USERNAME / HUBSENSE_MQTT_PASSWORD "
                         "(see 'hubsense provision')")
     elif weak_secret(settings.mqtt_password):
-        problems.append(f"MQTT password is empty, a default or placeholder, or shorter than {MIN_PASSWORD_LEN} "
-                        "characters")
+        problems.append(f"MQTT password is {_WEAK}")
     if settings.store == "influxdb":
         if settings.influx_token is not None:
             if weak_secret(settings.influx_token):
-                problems.append("InfluxDB token is a default or placeholder, or too short")
+                problems.append(f"InfluxDB token is {_WEAK}")
         elif not settings.influx_username:
             problems.append("InfluxDB without credentials: set HUBSENSE_INFLUX_TOKEN or _USERNAME/_PASSWORD")
         elif weak_secret(settings.influx_password):
-            problems.append("InfluxDB password is empty, a default or placeholder, or too short")
+            problems.append(f"InfluxDB password is {_WEAK}")
     return problems
 
 

@@ -103,19 +103,32 @@ def select_zones(hub: Hub, zone: str | None) -> list[Zone]:
 
 # --- periods ------------------------------------------------------------------------
 
+# Times the API takes: hubsense stores epoch microseconds, and local-time arithmetic (days, weeks,
+# time zones) must have room on both sides.  Beyond this a request is a 400, never an overflow.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+
+
 def parse_time(value: str, hub: Hub, name: str) -> datetime:
     """``start`` / ``end`` as a UTC datetime (a bare date is the hub's local midnight), or 400."""
     if len(value) > 19 and value[-6] == " ":  # an unencoded '+' of the offset arrives as a space
         value = f"{value[:-6]}+{value[-5:]}"
     try:
         if len(value) == 10:
-            return datetime.combine(date.fromisoformat(value), time(0), hub.tz).astimezone(UTC)
-        parsed = datetime.fromisoformat(value)
+            parsed = datetime.combine(date.fromisoformat(value), time(0), hub.tz)
+        else:
+            parsed = datetime.fromisoformat(value)
     except ValueError:
         raise HTTPException(400, f"{name}: {value!r} is not an ISO 8601 date or date-time") from None
     if parsed.tzinfo is None:
         raise HTTPException(400, f"{name}: {value!r} has no UTC offset; add one, e.g. 'Z' or '+01:00'")
-    return parsed.astimezone(UTC)
+    try:
+        utc = parsed.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+14:00 has no UTC date
+        utc = None
+    if utc is None or not EARLIEST <= utc <= LATEST:
+        raise HTTPException(400, f"{name}: {value!r} is outside {EARLIEST:%Y-%m-%d} .. {LATEST:%Y-%m-%d} (UTC)")
+    return utc
 
 
 def period(hub: Hub, start: str, end: str, settings: Settings, bucket: str | None = None) -> tuple[datetime, datetime]:

@@ -96,7 +96,8 @@ def test_production_problems(tmp_path: Path) -> None:
         assert any("MQTT password" in p for p in production_problems(_prod(tmp_path, mqtt_password=weak))), weak
     influx = _prod(tmp_path, store="influxdb")
     assert any("InfluxDB" in p for p in production_problems(influx))
-    assert production_problems(influx.model_copy(update={"influx_token": "x" * 40})) == []
+    assert any("InfluxDB token" in p for p in production_problems(influx.model_copy(update={"influx_token": "x" * 40})))
+    assert production_problems(influx.model_copy(update={"influx_token": "k3J9-vQ2xLw8pZr5nT0yHc7b_Mf4dSa6"})) == []
     placeholder = influx.model_copy(update={"influx_token": "change-me-influx-token"})  # deploy/env.example
     assert any("InfluxDB token" in p for p in production_problems(placeholder))
 
@@ -110,3 +111,28 @@ def test_collector_refuses_to_start_in_production_with_default_secrets(
     assert rc == 2
     assert "production mode: no manager token" in err
     assert "production mode: MQTT without credentials" in err
+
+
+@pytest.mark.parametrize("weak", [" " * 16, "a" * 16, "passwordpassword", "1234567890123456", "Password123456789!",
+                                  "qwertyuiopasdfghjkl", "abcdefghijklmnopqrstuvwxyz", "Sommar2026Stockholm!"])
+def test_long_but_predictable_secrets_are_refused(tmp_path: Path, weak: str, monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 19, defect 10: sixteen spaces, 'aaaaaaaaaaaaaaaa', 'passwordpassword' and '1234567890123456'
+    passed the length check.  The strength estimate refuses them; generated secrets pass."""
+    create_token(tmp_path / "tokens.json", Role.MANAGER)
+    assert any("too predictable" in p for p in production_problems(_prod(tmp_path, mqtt_password=weak)))
+    for env, value in {"HUBSENSE_PRODUCTION": "true", "HUBSENSE_TOKENS_PATH": str(tmp_path / "tokens.json"),
+                       "HUBSENSE_MQTT_USERNAME": "hubsense-collector", "HUBSENSE_MQTT_PASSWORD": weak}.items():
+        monkeypatch.setenv(env, value)
+    assert main(["collector", "--db", str(tmp_path / "db.sqlite3"), "--port", "1"]) == 2  # never gets to bind
+    assert "production mode: MQTT password is" in capsys.readouterr().err
+
+
+def test_generated_secrets_are_strong_enough() -> None:
+    import secrets
+
+    from collector.auth import MIN_SECRET_BITS, secret_bits
+
+    for _ in range(200):
+        assert secret_bits(secrets.token_urlsafe(32)) > 2 * MIN_SECRET_BITS
+        assert secret_bits(secrets.token_hex(24)) > 2 * MIN_SECRET_BITS
