@@ -31,7 +31,8 @@ from collector.ingest import Ingest
 from collector.learned import LearnedKeeper
 from collector.live import LiveState
 from collector.metrics import CollectorMetrics
-from collector.notify.monitor import Monitor
+from collector.notify.mail import AlertRules, EmailAlerts, SmtpConfig, SmtpSender, utilisation_lines
+from collector.notify.monitor import Monitor, yesterday
 from collector.notify.notifier import Notifier
 from collector.notify.outbox import Outbox
 from collector.notify.targets import TargetPolicy
@@ -169,9 +170,30 @@ def build_notifier(settings: Settings, hubs: dict[str, Hub], live: LiveState, st
         log_days=settings.webhook_log_days))
     watcher = None
     if monitor:
-        hour, minute = map(int, settings.summary_at.split(":"))
-        watcher = Monitor(hubs, live, store, outbox, webhooks, settings.alerts_check_s, dt_time(hour, minute))
+        alerts = email_alerts(settings, hubs, store, outbox)
+        watcher = Monitor(hubs, live, store, outbox, webhooks, settings.alerts_check_s, _clock(settings.summary_at),
+                          alerts)
     return Notifier(settings, hubs, live, webhooks, watcher)
+
+
+def email_alerts(settings: Settings, hubs: dict[str, Hub], store: Store, outbox: Outbox) -> EmailAlerts | None:
+    """E-mail alerts when an SMTP host and recipients are set."""
+    s = settings
+    if not (s.smtp_host and s.alert_email_to):
+        return None
+    sender = SmtpSender(SmtpConfig(s.smtp_host, s.smtp_port, s.smtp_security, s.smtp_username, s.smtp_password,
+                                   s.smtp_tls_ca, s.smtp_from, s.smtp_timeout_s))
+    rules = AlertRules(s.alert_offline_min * 60, s.alert_no_data_min * 60, s.alert_group_s, s.alert_min_interval_s,
+                       _clock(s.alert_digest_at) if s.alert_digest_at else None)
+    names = {h.id: h.name for h in hubs.values()}
+    return EmailAlerts(sender, s.alert_email_to, hubs, outbox, rules, s.alert_email_lang,
+                       lambda now: utilisation_lines(yesterday(hubs, store, now), names, s.alert_email_lang),
+                       s.default_hub)
+
+
+def _clock(text: str) -> dt_time:
+    hour, minute = map(int, text.split(":"))
+    return dt_time(hour, minute)
 
 
 def check_port(settings: Settings) -> None:

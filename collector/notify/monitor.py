@@ -14,6 +14,7 @@ from datetime import time as dtime
 from collector.live import LiveState
 from collector.notify import conditions as cond
 from collector.notify.events import EventType
+from collector.notify.mail import EmailAlerts
 from collector.notify.outbox import Outbox
 from collector.notify.webhooks import Webhooks
 from collector.stats import utilisation
@@ -27,7 +28,7 @@ SUMMARY_KEY = "summary.sent:"  # + hub: the last local date summarised, kept wit
 
 class Monitor:
     def __init__(self, hubs: dict[str, Hub], live: LiveState, store: Store, outbox: Outbox, webhooks: Webhooks,
-                 interval_s: float = 10.0, summary_at: dtime = dtime(6, 0), alerts: object | None = None,
+                 interval_s: float = 10.0, summary_at: dtime = dtime(6, 0), alerts: EmailAlerts | None = None,
                  clock: Callable[[], float] = time.time) -> None:
         self.hubs = hubs
         self.live = live
@@ -36,7 +37,7 @@ class Monitor:
         self.webhooks = webhooks
         self.interval_s = interval_s
         self.summary_at = summary_at
-        self.alerts = alerts  # collector.notify.email.EmailAlerts, or None
+        self.alerts = alerts  # None: no e-mail alerts
         self.clock = clock
         self.names = {(h.id, a.id): a.name or a.id for h in hubs.values() for a in h.agents}
         self.sensor_zones = {(h.id, s.id): s.zone for h in hubs.values() for a in h.agents for s in a.sensors}
@@ -81,7 +82,7 @@ class Monitor:
         if events:
             self.webhooks.publish(events)
         if self.alerts is not None:
-            self.alerts.update(self._open, closed, now)  # type: ignore[attr-defined]
+            self.alerts.update(self._open, closed, now)
         self.daily_summaries(now)
 
     # -- summary.daily -------------------------------------------------------------------------
@@ -98,6 +99,12 @@ class Monitor:
                 self.webhooks.publish([(EventType.DAILY_SUMMARY.value, hub.id, datetime.fromtimestamp(now, UTC),
                                         daily_summary(hub, self.store, day, datetime.fromtimestamp(now, UTC)))])
             self.outbox.set_conditions({SUMMARY_KEY + hub.id: (now, {"date": day.isoformat()})}, [])
+
+
+def yesterday(hubs: dict[str, Hub], store: Store, now: float) -> list[dict]:
+    """``summary.daily`` data of every hub for the day before ``now`` (the morning digest)."""
+    at = datetime.fromtimestamp(now, UTC)
+    return [daily_summary(h, store, at.astimezone(h.tz).date() - timedelta(days=1), at) for h in hubs.values()]
 
 
 def daily_summary(hub: Hub, store: Store, day, now: datetime) -> dict:
