@@ -25,6 +25,7 @@ COMMAND_MODULES: list[tuple[str, tuple[str, ...]]] = [
     ("collector.replay", ("replay",)),
     ("collector.simulate", ("simulate",)),
     ("hubsense.provision", ("provision",)),
+    ("hubsense.retained", ("mqtt",)),
     ("collector.deploy.cli", ("deploy",)),
     ("collector.auth", ("token",)),
     ("collector.bookings.cli", ("bookings",)),

@@ -39,6 +39,8 @@ from hubsense.protocol import ACK_LEVEL, BROKER_MAX_PACKET_BYTES, TOPIC_ROOT, ac
 
 COLLECTOR_USER = "hubsense-collector"
 MONITOR_USER = "hubsense-monitor"  # read-only: Home Assistant, health checks, debugging with mosquitto_sub
+# maintenance by the operator (hubsense mqtt clear-retained); its password stays in credentials.json
+ADMIN_USER = "hubsense-admin"
 PBKDF2_ITERATIONS = 101  # Mosquitto's own default; passwords are 256-bit random, so cost adds nothing
 SALT_BYTES = 12
 
@@ -46,7 +48,7 @@ SALT_BYTES = 12
 @dataclass(frozen=True)
 class User:
     name: str
-    role: str  # "agent" | "collector" | "monitor"
+    role: str  # "agent" | "collector" | "monitor" | "admin"
     hub: str | None = None
     agent: str | None = None
 
@@ -64,7 +66,7 @@ def collector_users(count: int = 1, first: str = COLLECTOR_USER) -> list[str]:
 
 def users_for(hubs: list[Hub], collector_user: str = COLLECTOR_USER, collectors: int = 1) -> list[User]:
     users = [User(name, "collector") for name in collector_users(collectors, collector_user)]
-    users.append(User(MONITOR_USER, "monitor"))
+    users += [User(MONITOR_USER, "monitor"), User(ADMIN_USER, "admin")]
     users += [User(agent_user(h.id, a.id), "agent", h.id, a.id) for h in hubs for a in h.agents]
     return users
 
@@ -91,6 +93,10 @@ def acl_text(hubs: list[Hub], collector_user: str = COLLECTOR_USER, collectors: 
     lines += ["# --- monitor: read-only (Home Assistant, health checks, mosquitto_sub) ---", f"user {MONITOR_USER}",
               "topic read homeassistant/#", "topic read $SYS/#"]
     lines += [f"topic read {TOPIC_ROOT}/{hub.id}/_collector/#" for hub in hubs]
+    lines += ["", "# --- admin: the operator's maintenance user (hubsense mqtt clear-retained); never installed on",
+              "# --- a Pi or the collector ---", f"user {ADMIN_USER}", "topic read $SYS/#",
+              "topic readwrite homeassistant/#"]
+    lines += [f"topic readwrite {TOPIC_ROOT}/{hub.id}/#" for hub in hubs]
     lines += ["", "# --- agents: each publishes only under hubsense/{hub}/{agent}/ (Last Will included) and reads",
               "# --- only how far the collector has stored its events ---"]
     for hub in hubs:

@@ -85,7 +85,7 @@ def test_second_run_changes_nothing(deployed: tuple[Path, InitResult]) -> None:
 
 
 def test_existing_values_are_kept_and_placeholders_replaced(checkout: Path) -> None:
-    strong = "kept-Influx-password-0123456789abcdef"
+    strong = "kept-Fq8vZ2-mW7tLr4xK9pQe3yHb"  # an operator's own strong secret (collector.auth.weak_secret)
     (checkout / ".env").write_text(
         "# written by hand\nHUBSENSE_SERVER=hub.example.org\nMQTT_PORT=1884\n"
         f"HUBSENSE_INFLUX_PASSWORD={strong}\nGRAFANA_ADMIN_PASSWORD=change-me-grafana\n"
