@@ -1,5 +1,5 @@
 // Manager view (/manager): utilisation, hour-of-week heatmap, peaks, sessions, data quality,
-// CSV downloads and sensor / agent health for one hub over a chosen period.
+// CSV downloads, sensor / agent health and each zone's parameters (learned or configured) for one hub.
 import {
   ApiError, api, apiUrl, ago, el, formatDuration, params, percent, saveToken, setParam, setupHubPicker,
   setupLangSwitch, stateIcon, t, token, translateStatic, updateNavLinks,
@@ -9,7 +9,7 @@ import { heatmapSvg, hubHeatmap } from "./heatmap.js";
 const $ = (id) => document.getElementById(id);
 const DAY_MS = 86400_000;
 const HEALTH_REFRESH_MS = 30_000;
-const state = { hub: null, names: new Map(), data: null, health: null, locked: false };
+const state = { hub: null, names: new Map(), data: null, health: null, profiles: null, locked: false };
 
 // ---- period -------------------------------------------------------------------
 function isoDate(ms) {
@@ -114,6 +114,16 @@ async function loadHealth() {
     state.health = err instanceof ApiError && err.status === 404 ? "missing" : err;
   }
   if (state.hub === hub) renderHealth();
+}
+
+async function loadProfiles() {
+  const hub = state.hub;
+  try {
+    state.profiles = await api(`/api/hubs/${hub.id}/profiles`);
+  } catch (err) {
+    state.profiles = err;
+  }
+  if (state.hub === hub) renderProfiles();
 }
 
 function showError(err) {
@@ -305,6 +315,7 @@ function renderCsv() {
     [t("peaks_title"), `${base}/sessions`, { start, end, table: "peaks" }, "peaks"],
     [t("csv_sessions"), `${base}/sessions`, { start, end, table: "sessions" }, "sessions"],
     [t("csv_forecast"), `${base}/forecast`, {}, "forecast"],
+    [t("csv_profiles"), `${base}/profiles`, {}, "profiles"],
   ];
   // Swedish Excel wants semicolons, decimal commas and a BOM: offer that variant first in Swedish.
   const excelFirst = document.documentElement.lang === "sv";
@@ -354,6 +365,46 @@ function renderHealth() {
   table.replaceChildren(head, body);
 }
 
+// ---- zone parameters (learned / configured / default) ----------------------------------------
+/** A parameter's duration: seconds under two minutes, then minutes, then hours. */
+function paramDuration(seconds) {
+  if (seconds < 120) return t("seconds", { n: Math.round(seconds) });
+  return formatDuration(seconds);
+}
+
+function paramCell(label, param) {
+  const key = `source_${param.source}`;
+  return el("td", { class: "num", "data-label": label, "data-source": param.source },
+    el("span", { text: paramDuration(param.value) }), " ",
+    el("span", { class: `badge source-${param.source}`, text: t(key) }));
+}
+
+function renderProfiles() {
+  const table = $("profiles");
+  if (isAuthError(state.profiles)) {
+    table.replaceChildren();
+    setLocked(true);
+    return;
+  }
+  if (state.profiles instanceof Error || !state.profiles) {
+    table.replaceChildren(state.profiles ? el("caption", { text: t("error_load", { e: state.profiles.message }) }) : "");
+    return;
+  }
+  const cols = [["profiles_hold", "vacancy_timeout_s"], ["profiles_passer", "vacancy_timeout_after_passer_by_s"],
+    ["profiles_moved", "vacancy_timeout_after_moving_on_s"], ["profiles_still", "max_occupied_s"],
+    ["profiles_door", "door_exit_window_s"]];
+  const head = el("thead", {}, el("tr", {}, el("th", { scope: "col", text: t("profiles_zone") }),
+    ...cols.map(([k]) => el("th", { scope: "col", class: "num", text: t(k) })),
+    el("th", { scope: "col", class: "num", text: t("profiles_gaps") })));
+  const body = el("tbody", {}, ...state.profiles.zones.map((z) => el("tr", { "data-zone": z.zone },
+    el("th", { scope: "row", text: z.name }),
+    ...cols.map(([k, name]) => (z.kind !== "room" && name === "door_exit_window_s"
+      ? el("td", { class: "num", "data-label": t(k), text: t("no_data") }) : paramCell(t(k), z[name]))),
+    el("td", { class: "num", "data-label": t("profiles_gaps"),
+      text: z.learning ? t("profiles_gaps_n", { n: z.gaps_seen }) : t("profiles_not_learning") }))));
+  table.replaceChildren(head, body);
+}
+
 // ---- wiring --------------------------------------------------------------------------
 function renderStats() {
   const { util, heat, sess } = state.data;
@@ -374,6 +425,7 @@ function selectHub(hub) {
   updateNavLinks();
   loadStats();
   loadHealth();
+  loadProfiles();
 }
 
 async function main() {
@@ -382,6 +434,7 @@ async function main() {
   setupLangSwitch($("lang"), () => {
     if (state.data) renderStats();
     renderHealth();
+    renderProfiles();
     setLocked(state.locked);
     updateNavLinks();
   });
@@ -407,7 +460,7 @@ async function main() {
   } catch (err) {
     showError(err);
   }
-  setInterval(() => state.hub && loadHealth(), HEALTH_REFRESH_MS);
+  setInterval(() => state.hub && (loadHealth(), loadProfiles()), HEALTH_REFRESH_MS);
 }
 
 main();

@@ -7,10 +7,15 @@ import { forecastStrip, loadForecast } from "./forecast.js";
 
 const KIOSK = location.pathname.replace(/\/$/, "") === "/kiosk" || params.get("kiosk") === "1";
 const KIOSK_REFRESH_MS = 60_000;
+// p_occupied moves without a state change (the stream pushes only changes): a fresh snapshot this
+// often keeps "probably free" / "probably occupied" true (the server builds it once a second at most)
+const MEMBER_REFRESH_MS = 30_000;
 const KIOSK_RELOAD_MS = 6 * 3600_000; // pick up a new dashboard version without anyone touching the screen
 const FORECAST_REFRESH_MS = 15 * 60_000;
 const HUB_REFRESH_MS = 60_000; // opening hours: the page turns to "closed" (and back) by itself
 const OFFLINE_AFTER_MS = 10_000; // without the live feed this long, say so plainly
+
+const SURE = 0.9; // p_occupied this far from 0.5 (≥ 0.9 / ≤ 0.1) is said plainly, else "probably"
 
 const $ = (id) => document.getElementById(id);
 const view = {
@@ -21,6 +26,19 @@ const view = {
 function group(zone) {
   if (zone.kind === "desk_area") return "desks";
   return zone.bookable ? "rooms" : "path";
+}
+
+/** Is the engine sure of the zone's state (p_occupied ≥ 0.9 for occupied, ≤ 0.1 for free)? null when
+ * unknown: unknown stays unknown (p_occupied is null then, never a guess). */
+function sureness(zone) {
+  const p = zone.p_occupied;
+  if (zone.state === "unknown" || p === null || p === undefined) return null;
+  return zone.state === "occupied" ? p >= SURE : p <= 1 - SURE;
+}
+
+/** "Occupied" / "Free" when sure, "Probably occupied" / "Probably free" when not. */
+function stateText(zone) {
+  return sureness(zone) === false ? t(`${zone.state}_probably`) : t(zone.state);
 }
 
 function reasonText(zone) {
@@ -85,7 +103,9 @@ function cardBody(zone, index) {
     // A desk area is "occupied" as soon as one desk is; what members need is the free count.
     parts.push(el("p", { class: "state desks-free" }, stateIcon(shown), el("span", { class: "state-text", text: deskText(zone) })));
   } else {
-    parts.push(el("p", { class: "state" }, stateIcon(zone.state), el("span", { class: "state-text", text: t(zone.state) })));
+    const p = zone.state === "unknown" ? null : zone.p_occupied;
+    const title = p === null || p === undefined ? null : t("p_title", { p: Math.round(p * 100) });
+    parts.push(el("p", { class: "state", title }, stateIcon(zone.state), el("span", { class: "state-text", text: stateText(zone) })));
   }
   const times = el("p", { class: "times" });
   if (zone.since) times.append(el("span", { class: "since", text: t("since", { t: sinceTime(zone.since, hub.timezone) }) }));
@@ -106,6 +126,9 @@ function renderZone(zone) {
   const before = card.dataset.state;
   card.dataset.state = zone.state;
   card.dataset.show = shownState(zone);
+  const sure = sureness(zone);
+  if (sure === null || isDeskArea(zone)) delete card.dataset.sure;
+  else card.dataset.sure = String(sure);
   card.replaceChildren(...cardBody(zone, view.order.indexOf(zone.id)));
   if (before && before !== zone.state && !KIOSK) {
     $("announcer").textContent = t("announce", { zone: zone.name, state: t(zone.state).toLowerCase() });
@@ -265,7 +288,7 @@ function selectHub(hub) {
     onZone: (zone) => update(zone),
     onResync: snapshot,
     onStatus: setStatus,
-    refreshMs: KIOSK ? KIOSK_REFRESH_MS : 0,
+    refreshMs: KIOSK ? KIOSK_REFRESH_MS : MEMBER_REFRESH_MS,
   }).start();
   snapshot().then(refreshForecast);
 }

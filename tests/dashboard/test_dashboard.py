@@ -6,6 +6,7 @@ import csv
 import io
 import math
 import re
+import time
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -70,7 +71,7 @@ def test_event_turns_zone_occupied_live_without_reload(page, server, publisher):
     publisher.status("stockholm", "sthlm-pi-entre", AgentState.ONLINE)
     publisher.event("stockholm", "sthlm-pi-entre", "lagerelden-pir", "pir", "motion")
     expect(card).to_have_attribute("data-state", "occupied", timeout=LIVE_TIMEOUT_MS)
-    expect(card.locator(".state-text")).to_have_text("Upptagen")
+    expect(card.locator(".state-text")).to_have_text(re.compile(r"^(Troligen u|U)pptagen$"))  # a first burst: maybe
     expect(card.locator(".confirmed")).to_contain_text("senast bekräftad")
     expect(card.locator(".since")).to_contain_text("sedan")
     assert page.evaluate("window.__sameDocument") is True  # no reload happened
@@ -348,3 +349,62 @@ def test_api_docs_render_without_internet(page, server):
     expect(page.locator(".swagger-ui .info .title")).to_contain_text("hubsense", timeout=15_000)
     expect(page.locator(".opblock").first).to_be_visible()
     assert outside == []
+
+
+def test_member_says_probably_when_the_engine_is_not_sure(page, server, publisher):
+    """The first short burst in a free zone may be someone passing: occupied, but not surely
+    (p_occupied < 0.9), and the card says so in words; a second burst soon after is someone there
+    (no state change: the page's periodic snapshot brings the new wording)."""
+    page.clock.install()
+    open_member(page, server)
+    card = page.locator('.card[data-zone="hinderbanan"]')
+    publisher.status("stockholm", "sthlm-pi-skog", AgentState.ONLINE)
+    publisher.event("stockholm", "sthlm-pi-skog", "hinderbanan-pir", "pir", "motion")
+    expect(card).to_have_attribute("data-state", "occupied", timeout=LIVE_TIMEOUT_MS)
+    expect(card.locator(".state-text")).to_have_text("Troligen upptagen")
+    expect(card).to_have_attribute("data-sure", "false")
+    zone = httpx.get(f"{server.url}/api/hubs/stockholm/zones/hinderbanan").json()
+    assert zone["state"] == "occupied" and 0.1 < zone["p_occupied"] < 0.9
+    expect(card.locator(".state")).to_have_attribute("title", f"{round(zone['p_occupied'] * 100)} % sannolikhet "
+                                                              "att någon är där")
+    page.click("#lang")
+    expect(card.locator(".state-text")).to_have_text("Probably occupied")
+    page.click("#lang")
+    publisher.event("stockholm", "sthlm-pi-skog", "hinderbanan-pir", "pir", "no_motion")
+    publisher.event("stockholm", "sthlm-pi-skog", "hinderbanan-pir", "pir", "motion")
+    deadline = time.monotonic() + 10
+    while httpx.get(f"{server.url}/api/hubs/stockholm/zones/hinderbanan").json()["p_occupied"] < 0.9:
+        assert time.monotonic() < deadline, "the second burst did not make the engine sure"
+        time.sleep(0.05)
+    page.clock.run_for(31_000)
+    expect(card.locator(".state-text")).to_have_text("Upptagen")
+    expect(card).to_have_attribute("data-sure", "true")
+
+
+def test_manager_shows_each_zones_parameters_and_their_source(page, server, publisher, hubs):
+    publisher.status("stockholm", "sthlm-pi-skog", AgentState.ONLINE)
+    for state in ("motion", "no_motion", "motion", "no_motion"):  # one quiet gap to learn from
+        publisher.event("stockholm", "sthlm-pi-skog", "nationalparken-pir", "pir", state)
+
+    def learned() -> bool:
+        zones = httpx.get(f"{server.url}/api/hubs/stockholm/profiles").json()["zones"]
+        return next(z for z in zones if z["zone"] == "nationalparken")["gaps_seen"] > 0
+
+    deadline = time.monotonic() + 10
+    while not learned():
+        assert time.monotonic() < deadline, "the collector did not learn from the gap"
+        time.sleep(0.05)
+    page.goto(f"{server.url}/manager?hub=stockholm")
+    rows = page.locator("#profiles tbody tr")
+    expect(rows).to_have_count(len(hubs["stockholm"].zones))
+    national = page.locator('#profiles tr[data-zone="nationalparken"]')
+    expect(national.locator("td").first).to_have_attribute("data-source", "learned")
+    expect(national.locator("td").first.locator(".badge")).to_have_text("inlärd")
+    expect(national.locator("td").last).to_contain_text("pauser")
+    oasen = page.locator('#profiles tr[data-zone="oasen"]')
+    expect(oasen.locator("td").first.locator(".badge")).to_have_text("standard")
+    expect(oasen.locator("td").nth(4)).to_contain_text("s")  # a room's door window
+    expect(page.locator('#profiles tr[data-zone="lagerelden"] td').nth(4)).to_have_text("–")  # no door
+    expect(page.locator("#csv a", has_text="Zonernas inställningar (CSV)")).to_have_count(1)
+    page.click("#lang")
+    expect(national.locator("td").first.locator(".badge")).to_have_text("learned")
