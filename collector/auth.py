@@ -4,6 +4,11 @@ A token looks like ``hs_<id>_<secret>``.  Only the id (public, used to find the
 record and in ``token list`` / ``token revoke``) and an scrypt hash of the whole
 token with a per-token salt are stored; the token itself is printed once.
 
+A token may be limited to some hubs (``--hub``, :attr:`TokenRecord.hubs`): it then sees only
+those hubs' routes (:class:`Grant`).  A token without hubs sees every hub; an unscoped manager
+token is the operator.  Token files of version 1 (before hub scopes) are read as unscoped and
+rewritten as version 2 at the next change; every existing token keeps working.
+
 scrypt is deliberately slow, so :class:`TokenStore` remembers tokens it has
 verified, keyed by a SHA-256 digest of the token (the token is a 256-bit random
 secret, so a fast digest of it cannot be brute-forced either).  The cache is
@@ -47,6 +52,22 @@ class Role(StrEnum):
 
 
 @dataclass(frozen=True)
+class Grant:
+    """What a verified token may do: its role, and the hubs it may see (None: every hub)."""
+
+    role: Role
+    hubs: frozenset[str] | None = None
+
+    @property
+    def operator(self) -> bool:
+        """An unscoped manager: may see every hub and the routes that span all of them."""
+        return self.role is Role.MANAGER and self.hubs is None
+
+    def sees(self, hub: str) -> bool:
+        return self.hubs is None or hub.lower() in self.hubs
+
+
+@dataclass(frozen=True)
 class TokenRecord:
     id: str
     role: Role
@@ -57,9 +78,15 @@ class TokenRecord:
     n: int = SCRYPT_N
     r: int = SCRYPT_R
     p: int = SCRYPT_P
+    hubs: tuple[str, ...] = ()  # empty: every hub
+
+    @property
+    def grant(self) -> Grant:
+        return Grant(self.role, frozenset(self.hubs) if self.hubs else None)
 
     def public(self) -> dict:
-        return {"id": self.id, "role": self.role.value, "name": self.name, "created": self.created}
+        return {"id": self.id, "role": self.role.value, "name": self.name, "created": self.created,
+                "hubs": list(self.hubs) or "all"}
 
 
 def _b64(data: bytes) -> str:
@@ -78,14 +105,15 @@ def split_token(token: str) -> str | None:
     return parts[1]
 
 
-def new_token(role: Role, name: str = "") -> tuple[str, TokenRecord]:
-    """A fresh token and the record to store for it."""
+def new_token(role: Role, name: str = "", hubs: tuple[str, ...] = ()) -> tuple[str, TokenRecord]:
+    """A fresh token and the record to store for it (``hubs``: the hubs it may see; empty: all)."""
     token_id = secrets.token_hex(4)
     token = f"{TOKEN_PREFIX}_{token_id}_{secrets.token_urlsafe(32)}"
     salt = secrets.token_bytes(16)
     digest = _scrypt(token, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P)
     created = datetime.now(UTC).isoformat(timespec="seconds")
-    return token, TokenRecord(token_id, role, name, created, _b64(salt), _b64(digest))
+    hubs = tuple(sorted({h.lower() for h in hubs}))
+    return token, TokenRecord(token_id, role, name, created, _b64(salt), _b64(digest), hubs=hubs)
 
 
 def check_token(token: str, record: TokenRecord) -> bool:
@@ -97,21 +125,29 @@ def check_token(token: str, record: TokenRecord) -> bool:
 # --- the token file -----------------------------------------------------------
 
 
+FILE_VERSION = 2  # 2: records may carry "hubs"; version 1 files (no hubs) read as unscoped tokens
+
+
 def read_records(path: Path) -> dict[str, TokenRecord]:
+    """The token file's records by id; a version 1 file (no hub scopes) reads as unscoped tokens."""
     if not path.exists():
         return {}
     data = json.loads(path.read_text(encoding="utf-8"))
+    if data.get("version", 1) > FILE_VERSION:
+        raise ValueError(f"{path}: token file version {data['version']} is newer than this hubsense "
+                         f"understands ({FILE_VERSION})")
     records = {}
     for raw in data.get("tokens", []):
-        rec = TokenRecord(**{**raw, "role": Role(raw["role"])})
+        rec = TokenRecord(**{**raw, "role": Role(raw["role"]), "hubs": tuple(raw.get("hubs") or ())})
         records[rec.id] = rec
     return records
 
 
 def write_records(path: Path, records: dict[str, TokenRecord]) -> None:
-    """Atomically replace the token file (mode 0600)."""
+    """Atomically replace the token file (mode 0600), always in the current format."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    body = {"version": 1, "tokens": [{**asdict(r), "role": r.role.value} for r in records.values()]}
+    body = {"version": FILE_VERSION,
+            "tokens": [{**asdict(r), "role": r.role.value, "hubs": list(r.hubs)} for r in records.values()]}
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as f:
@@ -120,11 +156,11 @@ def write_records(path: Path, records: dict[str, TokenRecord]) -> None:
     os.replace(tmp, path)
 
 
-def create_token(path: Path, role: Role, name: str = "") -> tuple[str, TokenRecord]:
+def create_token(path: Path, role: Role, name: str = "", hubs: tuple[str, ...] = ()) -> tuple[str, TokenRecord]:
     records = read_records(path)
-    token, record = new_token(role, name)
+    token, record = new_token(role, name, hubs)
     while record.id in records:  # 32-bit ids: a clash is unlikely but possible
-        token, record = new_token(role, name)
+        token, record = new_token(role, name, hubs)
     records[record.id] = record
     write_records(path, records)
     return token, record
@@ -149,7 +185,7 @@ class TokenStore:
         self._lock = threading.Lock()
         self._records: dict[str, TokenRecord] = {}
         self._roles: set[Role] = set()
-        self._good: dict[bytes, Role] = {}
+        self._good: dict[bytes, Grant] = {}
         self._bad: set[bytes] = set()
         self._stamp: tuple[int, int, int] | None = None
         self._checked = float("-inf")
@@ -184,30 +220,35 @@ class TokenStore:
         self._maybe_reload()
         return role in self._roles
 
-    def cached(self, token: str) -> Role | object | None:
-        """The role from the cache without running scrypt: a Role, None (known bad) or :data:`MISS`."""
+    def cached(self, token: str) -> Grant | object | None:
+        """The grant from the cache without running scrypt: a Grant, None (known bad) or :data:`MISS`."""
         self._maybe_reload()
         key = _key(token)
-        role = self._good.get(key)
-        if role is not None:
-            return role
+        grant = self._good.get(key)
+        if grant is not None:
+            return grant
         if key in self._bad or self._records.get(split_token(token) or "") is None:
             return None  # known bad, malformed or unknown id: no scrypt needed
         return self.MISS
 
-    def verify(self, token: str) -> Role | None:
-        """The token's role, or None if it is unknown, revoked or malformed (may run scrypt)."""
-        role = self.cached(token)
-        if role is not self.MISS:
-            return role  # type: ignore[return-value]
+    def grant(self, token: str) -> Grant | None:
+        """What the token may do, or None if it is unknown, revoked or malformed (may run scrypt)."""
+        grant = self.cached(token)
+        if grant is not self.MISS:
+            return grant  # type: ignore[return-value]
         key = _key(token)
         record = self._records.get(split_token(token) or "")
         if record is not None and check_token(token, record):
-            self._good[key] = record.role
-            return record.role
+            self._good[key] = record.grant
+            return record.grant
         if len(self._bad) < NEGATIVE_CACHE_MAX:  # bounded: a repeated bad token costs no scrypt
             self._bad.add(key)
         return None
+
+    def verify(self, token: str) -> Role | None:
+        """The token's role, or None if it is unknown, revoked or malformed (may run scrypt)."""
+        grant = self.grant(token)
+        return None if grant is None else grant.role
 
 
 def _key(token: str) -> bytes:
@@ -307,6 +348,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     c = tsub.add_parser("create", help="create a token and print it once")
     c.add_argument("--role", required=True, choices=[r.value for r in Role])
     c.add_argument("--name", default="", help="who or what the token is for")
+    c.add_argument("--hub", dest="hubs", action="append", default=[], metavar="HUB",
+                   help="limit the token to this hub (repeatable); without --hub it sees every hub "
+                   "(an unscoped manager token is the operator's)")
+    c.add_argument("--config", dest="config_paths", type=Path, action="append", default=None,
+                   help="hub config file or directory the --hub ids are checked against (default: settings)")
     c.set_defaults(func=_cmd_create)
     tsub.add_parser("list", help="list tokens (ids, roles, names; never the tokens)").set_defaults(func=_cmd_list)
     r = tsub.add_parser("revoke", help="revoke a token by id")
@@ -322,10 +368,29 @@ def _tokens_path(args: argparse.Namespace) -> Path:
     return Settings().tokens_path
 
 
+def _checked_hubs(args: argparse.Namespace) -> tuple[str, ...]:
+    """The --hub ids, each checked against the hub configs (ConfigError naming the unknown ones)."""
+    if not args.hubs:
+        return ()
+    from collector.settings import Settings
+    from hubsense.config import ConfigError, load_hubs
+
+    paths = args.config_paths or Settings().config_paths
+    known = load_hubs(paths)
+    asked = [h.lower() for h in args.hubs]
+    unknown = [h for h in asked if h not in known]
+    if unknown:
+        raise ConfigError([f"--hub: unknown hub(s) {', '.join(map(repr, unknown))}; hubs in "
+                           f"{', '.join(map(str, paths))}: {', '.join(known)}"])
+    return tuple(asked)
+
+
 def _cmd_create(args: argparse.Namespace) -> int:
     path = _tokens_path(args)
-    token, record = create_token(path, Role(args.role), args.name)
-    print(f"created {record.role.value} token {record.id} in {path}; it is shown only now:", file=sys.stderr)
+    token, record = create_token(path, Role(args.role), args.name, _checked_hubs(args))
+    scope = f"hubs {', '.join(record.hubs)}" if record.hubs else "every hub"
+    print(f"created {record.role.value} token {record.id} for {scope} in {path}; it is shown only now:",
+          file=sys.stderr)
     print(token)
     return 0
 

@@ -8,6 +8,7 @@ the ticker and the API share.
 from __future__ import annotations
 
 import asyncio
+import math
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -23,7 +24,7 @@ from hubsense.config import Hub, Profile
 class _Listener:
     loop: asyncio.AbstractEventLoop
     queue: asyncio.Queue
-    hub: str | None
+    hubs: frozenset[str] | None  # None: every hub
 
 
 class Broadcaster:
@@ -34,8 +35,10 @@ class Broadcaster:
         self._lock = threading.Lock()
         self._max_queue = max_queue
 
-    def subscribe(self, hub: str | None) -> _Listener:
-        listener = _Listener(asyncio.get_running_loop(), asyncio.Queue(self._max_queue), hub)
+    def subscribe(self, hubs: Iterable[str] | str | None) -> _Listener:
+        """A listener for the updates of ``hubs`` (one hub id, several, or None for every hub)."""
+        wanted = None if hubs is None else frozenset([hubs] if isinstance(hubs, str) else hubs)
+        listener = _Listener(asyncio.get_running_loop(), asyncio.Queue(self._max_queue), wanted)
         with self._lock:
             self._listeners.append(listener)
         return listener
@@ -58,7 +61,7 @@ class Broadcaster:
         with self._lock:
             listeners = list(self._listeners)
         for lst in listeners:
-            mine = [item for hub, item in items if lst.hub in (None, hub)]
+            mine = [item for hub, item in items if lst.hubs is None or hub in lst.hubs]
             if not mine:
                 continue
             try:
@@ -87,6 +90,8 @@ class LiveState:
         self.lock = threading.RLock()
         # +1 whenever an engine is fed or advanced (under the lock): lets readers cache views
         self.version = 0
+        # per hub: +1 whenever that hub's engine is fed, or advanced with changes (caches per hub)
+        self.hub_versions = dict.fromkeys(self.hubs, 0)
         self.engines = {
             hub_id: Engine(hub, self.profiles.get(hub_id), stale_factor=self.stale_factor)
             for hub_id, hub in self.hubs.items()
@@ -97,6 +102,7 @@ class LiveState:
         """The hub's engine, to feed it messages: under the lock, counted as a new version."""
         with self.lock:
             self.version += 1
+            self.hub_versions[hub] += 1
             yield self.engines[hub]
 
     def views(self, hub: str, now: datetime) -> list[ZoneView]:
@@ -131,11 +137,20 @@ class LiveState:
         with self.lock:
             return self.engines[hub].parameters(zone)
 
+    def liveness_deadline(self, hub: str) -> float:
+        """When the first of the hub's live agents turns stale without further messages (inf: none
+        will): until then, the hub's views change only when its version does."""
+        with self.lock:
+            engine = self.engines[hub]
+            return min((a.deadline(engine.stale_factor) for a in engine.agents.values()), default=math.inf)
+
     def advance(self, now: datetime) -> list[StateChange]:
         changes: list[StateChange] = []
         with self.lock:
-            for engine in self.engines.values():
-                changes.extend(engine.advance(now))
+            for hub, engine in self.engines.items():
+                if fired := engine.advance(now):
+                    changes.extend(fired)
+                    self.hub_versions[hub] += 1
             self.version += 1
         return changes
 

@@ -31,6 +31,7 @@ from collector.ingest import Ingest
 from collector.learned import LearnedKeeper
 from collector.live import LiveState
 from collector.metrics import CollectorMetrics
+from collector.network import NetworkSummaries
 from collector.notify.mail import AlertRules, EmailAlerts, SmtpConfig, SmtpSender, utilisation_lines
 from collector.notify.monitor import Monitor, yesterday
 from collector.notify.notifier import Notifier
@@ -64,6 +65,7 @@ class Collector:
     homeassistant: HomeAssistantPublisher | None  # None unless homeassistant_discovery is on
     notifier: Notifier  # webhooks (outbox + dispatcher), alert conditions, e-mail alerts
     learned: LearnedKeeper  # what the engines learned: restored at build, saved periodically and at shutdown
+    summaries: NetworkSummaries  # per-hub rows of /api/hubs and /network; history refreshed in a thread
     app: FastAPI = field(repr=False)
     owns_store: bool = True  # close the store on shutdown
 
@@ -101,8 +103,12 @@ class Collector:
         notifier = build_notifier(settings, hubs, live, store, monitor=ingest is not None)
         if ingest is not None:
             ingest.after_commit.append(notifier.on_commit)
-        app = create_app(AppParts(settings, store, hubs, live, counters, metrics, calendars, ingest, notifier))
-        collector = cls(settings, hubs, store, live, ingest, metrics, homeassistant, notifier, learned, app, owns_store)
+        summaries = NetworkSummaries(hubs, live, store, default_hub=settings.default_hub, simulated=settings.demo,
+                                     refresh_s=settings.network_refresh_s)
+        app = create_app(AppParts(settings, store, hubs, live, counters, metrics, calendars, summaries, ingest,
+                                  notifier))
+        collector = cls(settings, hubs, store, live, ingest, metrics, homeassistant, notifier, learned, summaries,
+                        app, owns_store)
         app.router.lifespan_context = collector._lifespan
         return collector
 
@@ -111,9 +117,11 @@ class Collector:
         self.notifier.start()
         if self.ingest is not None:
             self.ingest.start()
+        self.summaries.start()
         try:
             yield
         finally:
+            self.summaries.stop()
             if self.homeassistant is not None:
                 self.homeassistant.close()  # a clean disconnect sends no Last Will: say 'offline' first
             if self.ingest is not None:

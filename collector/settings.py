@@ -117,6 +117,11 @@ class Settings(BaseSettings):
         3.0, gt=1, description="An agent is stale after this many heartbeat intervals without a heartbeat."
     )
     max_range_days: int = Field(400, ge=1, description="Longest start..end span the statistics API accepts.")
+    network_refresh_s: float = Field(
+        300.0, ge=1, description="How often the network overview (/network) recomputes every hub's utilisation "
+        "of yesterday and this week and reads the agents' queue depths, in a background thread (live counts "
+        "are updated on change, not on this schedule)."
+    )
     batch_max: int = Field(2000, ge=1, description="Most events stored in one write transaction.")
     tick_s: float = Field(
         0.25, gt=0, le=5, description="How often timeouts and staleness are applied; shorter spreads the "

@@ -255,11 +255,29 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="ISO 8601 end with offset (default: now)")
     p.add_argument("--config", dest="config_paths", type=Path, action="append",
                    help="hub config file or directory (default firmware_config/)")
+    p.add_argument("--hubs", type=int, default=None, metavar="N",
+                   help="instead: write N hub configs like firmware_config/stockholm.toml (own ids, names, cities "
+                   "and regions) into --out, for scale tests (bench/scale.py drives agents for them)")
+    p.add_argument("--out", type=Path, default=None, help="with --hubs: the directory to write the configs to")
     add_progress_argument(p)
     p.set_defaults(func=_run)
 
 
+def _write_fleet(args: argparse.Namespace) -> int:
+    from collector.fleet import write_hub_configs
+
+    if args.hubs < 1 or args.out is None:
+        print("error: --hubs needs N >= 1 and --out DIR", file=sys.stderr)
+        return 2
+    paths = write_hub_configs(args.hubs, args.out)
+    print(f"{len(paths)} hub configs in {args.out}; history: hubsense simulate --config {args.out} --days 7; "
+          f"collector: HUBSENSE_CONFIG_PATHS='[\"{args.out}\"]' hubsense collector")
+    return 0
+
+
 def _run(args: argparse.Namespace) -> int:
+    if args.hubs is not None:
+        return _write_fleet(args)
     from collector.settings import Settings
     from collector.store.sqlite import SqliteStore
     from hubsense.config import load_hubs

@@ -295,6 +295,12 @@ class Hub(_Strict):
     id: Ident = Field(description="Hub id, used in MQTT topics and URLs.")
     name: str = Field(description="Display name of the hub.")
     address: str = Field("", description="Street address.")
+    city: str | None = Field(None, min_length=1, max_length=80, pattern=r"^\S(.*\S)?$",
+                             description="City or town the hub is in (optional): shown with the hub and searched "
+                             "by the hub picker and the network overview.")
+    region: str | None = Field(None, min_length=1, max_length=80, pattern=r"^\S(.*\S)?$",
+                               description="Region the hub belongs to (optional, e.g. 'Norrland'): the hub picker "
+                               "and the network overview group hubs by it. A city's hubs must share one region.")
     timezone: str = Field(description="IANA time zone of the opening hours, e.g. 'Europe/Stockholm' (required: "
                           "a guess would shift every opening hour and statistic).")
     opening_hours: OpeningSchedule = Field(
@@ -562,6 +568,21 @@ def load_hub(path: str | Path) -> Hub:
     return parse_hub(data, str(path), text)
 
 
+def region_errors(hubs: dict[str, Hub], where: dict[str, Path]) -> list[str]:
+    """A city whose hubs name different regions (the picker would show it twice): one error per hub
+    that disagrees with the first hub of that city."""
+    first: dict[str, Hub] = {}
+    errors = []
+    for hub in hubs.values():
+        if hub.city is None:
+            continue
+        seen = first.setdefault(hub.city.casefold(), hub)
+        if seen.region != hub.region:
+            errors.append(f"{where[hub.id]}: region: {hub.region!r} for city {hub.city!r}, but {where[seen.id]} "
+                          f"puts {seen.city!r} in region {seen.region!r}")
+    return errors
+
+
 def load_hubs(paths: list[str | Path]) -> dict[str, Hub]:
     """Load several hub files (or directories of ``*.toml``); errors from all files are collected."""
     files: list[Path] = []
@@ -580,6 +601,7 @@ def load_hubs(paths: list[str | Path]) -> dict[str, Hub]:
             errors.append(f"{f}: id: hub id {hub.id!r} is declared in {where[hub.id]} too")
         hubs[hub.id] = hub
         where.setdefault(hub.id, f)
+    errors += region_errors(hubs, where)
     if not files:
         errors.append(f"{', '.join(map(str, paths))}: no hub config files found")
     if errors:

@@ -10,6 +10,18 @@ reads it from the matched route (:func:`route_access`) and checks the token.  A 
 declares no audience is manager-only (deny by default), and ``tests/collector/api/test_access.py``
 fails for any such route in the app.  Any ``format=csv`` export needs a manager, whatever the route
 declares.
+
+Hub scopes (tokens limited to some hubs, :class:`collector.auth.Grant`) are checked by the same
+guard, from the route alone:
+
+* a route with a ``{hub}`` path parameter (or a ``hub`` query parameter) shows that hub: a token
+  of other hubs gets 403;
+* a route without one that lists several hubs declares :data:`EACH_HUB` and keeps only the hubs
+  the token may see (:func:`collector.api.params.visible_hubs`);
+* any other route spans every hub (``/metrics``): a hub-scoped token gets 403 there (deny by
+  default again, so a new cross-hub route never leaks another hub's data).
+
+``tests/collector/api/test_hub_scope.py`` walks every route of the app with a token of another hub.
 """
 
 from __future__ import annotations
@@ -49,11 +61,31 @@ class Audience:
         return f"Audience({self.setting or self.access.value})"
 
 
+class EachHub:
+    """Marks a route that shows several hubs and keeps only those the token may see."""
+
+    async def __call__(self) -> None:
+        return None
+
+    def __repr__(self) -> str:
+        return "EachHub()"
+
+
+class HubScope(StrEnum):
+    """How the guard checks a hub-scoped token on a route (see the module docstring)."""
+
+    NONE = "none"  # public: no hub's data
+    HUB = "hub"  # the {hub} path (or ?hub=) parameter names the hub shown
+    EACH_HUB = "each_hub"  # lists several hubs, filtered to the token's
+    ALL_HUBS = "all_hubs"  # spans every hub: unscoped tokens only
+
+
 PUBLIC = Depends(Audience(Access.PUBLIC))
 LIVE = Depends(Audience(Access.LIVE))
 MANAGER = Depends(Audience(Access.MANAGER))
 # /openapi.json, /docs, /redoc: Settings.api_docs_audience (manager in production, unless set)
 DOCS = Depends(Audience(Access.MANAGER, setting="api_docs_audience"))
+EACH_HUB = Depends(EachHub())
 
 
 def declared(route: object, settings: object | None = None) -> list[Access]:
@@ -66,6 +98,42 @@ def declared(route: object, settings: object | None = None) -> list[Access]:
 def route_access(route: object, settings: object | None = None) -> Access:
     """The audience the guard enforces: the strictest declared, manager-only if none is."""
     return max(declared(route, settings), key=_RANK.__getitem__, default=Access.MANAGER)
+
+
+def names_hub(route: object) -> bool:
+    """Whether the route takes a ``hub`` path or query parameter (the hub it shows)."""
+    if not isinstance(route, APIRoute):
+        return False
+    return "{hub}" in route.path or "hub" in _query_names(route.dependant)
+
+
+def _query_names(dependant) -> set[str]:
+    """Query parameter names of a dependant and all its sub-dependencies."""
+    names = {p.name for p in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names
+
+
+def hub_scope(route: object) -> HubScope:
+    """How a hub-scoped token is checked on this route (cached on the route: the guard runs per request)."""
+    cached = getattr(route, "_hubsense_scope", None)
+    if cached is not None:
+        return cached
+    audiences = [d.call for d in getattr(getattr(route, "dependant", None), "dependencies", ()) if
+                 isinstance(d.call, Audience)]
+    # public routes, and the API docs (audience from a setting), hold no hub's data
+    if route_access(route) is Access.PUBLIC or any(a.setting for a in audiences):
+        scope = HubScope.NONE
+    elif isinstance(route, APIRoute) and any(isinstance(d.call, EachHub) for d in route.dependant.dependencies):
+        scope = HubScope.EACH_HUB
+    elif names_hub(route):
+        scope = HubScope.HUB
+    else:
+        scope = HubScope.ALL_HUBS
+    if route is not None:
+        route._hubsense_scope = scope  # type: ignore[attr-defined]
+    return scope
 
 
 def api_routes(routes: list) -> list[APIRoute]:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from fastapi import Depends, FastAPI
 
-from collector.api import agents, bookings, health, live, metrics, profiles, stats, webhooks
+from collector.api import agents, bookings, health, live, metrics, network, profiles, stats, webhooks
 from collector.api.docs import mount_docs
 from collector.api.formats import install_error_bodies, refuse_stray_format
 from collector.api.pages import mount_dashboard
@@ -21,6 +21,7 @@ from collector.bookings.sources import CalendarSources
 from collector.handler import IngestCounters
 from collector.live import LiveState
 from collector.metrics import CollectorMetrics
+from collector.network import NetworkSummaries
 from collector.settings import Settings
 from collector.store.base import Store
 from hubsense.config import Hub
@@ -41,6 +42,7 @@ class AppParts:
     counters: IngestCounters  # the ingest's counters (zeros when the app runs without MQTT)
     metrics: CollectorMetrics
     calendar_sources: CalendarSources
+    summaries: NetworkSummaries  # cached per-hub rows of /api/hubs and the network overview
     ingest: Ingest | None = None  # None: the API over a store, without MQTT
     notifier: Notifier | None = None  # webhook subscriptions and their delivery log
 
@@ -71,6 +73,7 @@ def create_app(parts: AppParts) -> FastAPI:
     app.include_router(metrics.router, tags=["operations"])
     app.include_router(stats.router, tags=["statistics"])
     app.include_router(webhooks.router, tags=["notifications"])
+    app.include_router(network.router, tags=["network"])
     mount_dashboard(app)
     mount_docs(app)
     install_security(app, parts.settings)

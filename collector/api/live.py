@@ -10,11 +10,23 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
-from collector.api.access import LIVE
+from collector.api.access import EACH_HUB, LIVE
 from collector.api.formats import JSONBytes, csv_response, dumps
 from collector.api.models import HubOut, ZoneOut, zone_payload
-from collector.api.params import DIALECT, FORMAT, Dialect, Format, find_hub, find_zone, get_hub, get_hubs, get_live
+from collector.api.params import (
+    DIALECT,
+    FORMAT,
+    Dialect,
+    Format,
+    find_hub,
+    find_zone,
+    get_hub,
+    get_live,
+    get_visible_hubs,
+    visible_hubs,
+)
 from collector.live import LiveState
+from collector.network import NetworkSummaries
 from hubsense.config import Hub
 
 router = APIRouter(dependencies=[LIVE])
@@ -28,10 +40,11 @@ def _zones(hub: Hub, live: LiveState) -> list[dict]:
 
 
 def _zones_json(request: Request, hub: Hub) -> bytes:
-    """The zone list as JSON, built at most once per hub, live-state version and second: a wall
-    screen polling, or many phones, cost one engine read a second (ages are rounded to it)."""
+    """The zone list as JSON, built at most once per hub, hub version and second: a wall screen
+    polling, or many phones, cost one engine read a second (ages are rounded to it); events at
+    other hubs do not invalidate it."""
     live: LiveState = request.app.state.live
-    key = (live.version, int(time.time()))
+    key = (live.hub_versions[hub.id], int(time.time()))
     cache: dict[str, tuple[tuple[int, int], bytes]] = request.app.state.zone_cache
     hit = cache.get(hub.id)
     if hit is not None and hit[0] == key:
@@ -41,18 +54,17 @@ def _zones_json(request: Request, hub: Hub) -> bytes:
     return body
 
 
-@router.get("/api/hubs", response_model=list[HubOut], summary="All hubs with zone counts by state")
+@router.get("/api/hubs", response_model=list[HubOut], dependencies=[EACH_HUB],
+            summary="The hubs the caller may see, with zone counts by state")
 async def list_hubs(request: Request, format: Format = FORMAT, dialect: Dialect = DIALECT,
-                    hubs: dict[str, Hub] = Depends(get_hubs), live: LiveState = Depends(get_live)) -> Response:
+                    hubs: dict[str, Hub] = Depends(get_visible_hubs)) -> Response:
+    # cached per hub and hub version (collector/network.py): a request joins rows, even at 1,000 hubs
+    summaries: NetworkSummaries = request.app.state.summaries
     now = datetime.now(UTC)
-    settings = request.app.state.settings
-    default = settings.default_hub or next(iter(hubs), None)
-    out = [HubOut.build(h, live.views(h.id, now), now, default=h.id == default, simulated=settings.demo)
-           for h in hubs.values()]
-    rows = [h.model_dump() for h in out]
     if format == "csv":
+        rows = [summaries.row(h, now).hub for h in hubs]
         return csv_response(rows, list(HubOut.model_fields), "hubs", dialect)
-    return JSONBytes(dumps(rows))
+    return JSONBytes(summaries.hubs_json(hubs, now))
 
 
 @router.get("/api/hubs/{hub}/zones", response_model=list[ZoneOut], response_class=JSONBytes,
@@ -82,14 +94,17 @@ async def get_zone(zone: str, format: Format = FORMAT, dialect: Dialect = DIALEC
 @router.get(
     "/api/stream",
     summary="Server-Sent Events: one 'zone' event (a ZoneOut as JSON) for every zone that changes",
-    response_class=StreamingResponse,
+    response_class=StreamingResponse, dependencies=[EACH_HUB],
 )
-async def stream(request: Request, hub: str | None = Query(None, description="Only this hub's zones."),
+async def stream(request: Request, hub: str | None = Query(None, description="Only this hub's zones (default: "
+                 "every hub the caller may see)."),
                  live: LiveState = Depends(get_live)) -> StreamingResponse:
     hubs: dict[str, Hub] = request.app.state.hubs
     if hub is not None:
-        hub = find_hub(hubs, hub).id  # 404 if unknown; 'Stockholm' is 'stockholm'
-    listener = live.broadcaster.subscribe(hub)
+        listener = live.broadcaster.subscribe(find_hub(hubs, hub).id)  # 404 if unknown; 'Stockholm' is 'stockholm'
+    else:
+        visible = visible_hubs(request)
+        listener = live.broadcaster.subscribe(None if visible is hubs else visible)
 
     async def events() -> AsyncIterator[bytes]:
         try:

@@ -14,9 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from collector.bookings.usage import BookingOutcome, BookingStatus
 from collector.model import OccupancyState, ZoneView
+from collector.network import hub_row
 from collector.notify.events import EventType
-from collector.stats.localtime import from_epoch
-from collector.stats.opening import opening_state
 from hubsense.config import BookingUnit, Hub, Zone, ZoneKind
 
 # --- live: hubs, zones, health ------------------------------------------------------------
@@ -79,6 +78,9 @@ class HubOut(BaseModel):
     id: str = Field(description="Hub id, used in URLs and MQTT topics.")
     name: str = Field(description="Display name of the hub.")
     address: str = Field(description="Street address.")
+    city: str | None = Field(description="City or town (hub config; null if not given).")
+    region: str | None = Field(description="Region the hub belongs to (hub config; null if not given): the hub "
+                               "picker groups hubs by it.")
     timezone: str = Field(description="IANA time zone of the hub's opening hours.")
     zones: int = Field(description="Number of zones.")
     free: int = Field(description="Zones free right now.")
@@ -96,16 +98,7 @@ class HubOut(BaseModel):
     @classmethod
     def build(cls, hub: Hub, views: list[ZoneView], now: datetime, default: bool = False,
               simulated: bool = False) -> HubOut:
-        counts = {s: sum(1 for v in views if v.state is s) for s in OccupancyState}
-        open_now, opens_at, closes_at = opening_state(hub, now.timestamp())
-        return cls(
-            id=hub.id, name=hub.name, address=hub.address, timezone=hub.timezone, zones=len(hub.zones),
-            free=counts[OccupancyState.FREE], occupied=counts[OccupancyState.OCCUPIED],
-            unknown=counts[OccupancyState.UNKNOWN], open_now=open_now,
-            opens_at=from_epoch(opens_at) if opens_at is not None else None,
-            closes_at=from_epoch(closes_at) if closes_at is not None else None,
-            default=default, simulated=simulated,
-        )
+        return cls(**hub_row(hub, views, now, default, simulated))
 
 
 class SpoolStatus(BaseModel):
@@ -520,3 +513,71 @@ class EventTypeOut(BaseModel):
 
 class PingQueued(BaseModel):
     delivery: str = Field(description="Id of the queued test delivery; its outcome appears in the delivery log.")
+
+
+# --- network: every hub at once -----------------------------------------------------------
+
+class PeriodFigures(BaseModel):
+    utilisation: float | None = Field(description="occupied_s / known_s, 0..1 (whole hub, opening hours); null "
+                                      "when nothing was known.")
+    data_quality: float | None = Field(description="known_s / open_s, 0..1; null without open time.")
+    open_s: float = Field(description="Open seconds up to now (zone-equivalent: summed over the hub's zones).")
+    known_s: float = Field(description="Open seconds in which the state was known.")
+    occupied_s: float = Field(description="Open seconds occupied.")
+
+
+class NetworkHub(BaseModel):
+    id: str = Field(description="Hub id.")
+    name: str = Field(description="Display name of the hub.")
+    city: str | None = Field(description="City (hub config), or null.")
+    region: str | None = Field(description="Region (hub config), or null.")
+    timezone: str = Field(description="IANA time zone of the hub (its days and weeks are local).")
+    zones: int = Field(description="Number of zones.")
+    free: int = Field(description="Zones free right now.")
+    occupied: int = Field(description="Zones occupied right now.")
+    unknown: int = Field(description="Zones whose state is unknown right now (never counted as free).")
+    open_now: bool = Field(description="Inside opening hours right now.")
+    agents: int = Field(description="Agents (Raspberry Pis) in the hub config.")
+    agents_offline: int = Field(description="Agents not online right now (offline, stale or never heard from).")
+    stuck_sensors: int = Field(description="Sensors flagged as stuck right now.")
+    queued: int | None = Field(description="Events waiting in the agents' store-and-forward queues, from their "
+                               "newest heartbeats (null until the first refresh).")
+    dropped: int | None = Field(description="Events the agents dropped because their queue was full.")
+    yesterday: PeriodFigures | None = Field(description="Yesterday (the hub's local day); null until the first "
+                                            "refresh (network_refresh_s).")
+    week: PeriodFigures | None = Field(description="This week from Monday (local) up to now; null until the "
+                                       "first refresh.")
+
+
+class NetworkOverview(BaseModel):
+    generated_at: datetime = Field(description="Response time (UTC).")
+    history_at: datetime | None = Field(description="When yesterday's and this week's figures and the agents' "
+                                        "queues were last refreshed (null: not yet).")
+    spool: SpoolStatus | None = Field(description="The collector's spool in front of InfluxDB (null for SQLite).")
+    hubs: list[NetworkHub] = Field(description="Every hub the caller may see, in config order.")
+
+
+class NetworkBucket(BaseModel):
+    start: str = Field(description="First local date of the bucket (YYYY-MM-DD, the hub's own calendar).")
+    end: str = Field(description="Local date after the bucket's last day (exclusive).")
+    utilisation: float | None = Field(description="occupied_s / known_s, 0..1; null when nothing was known.")
+    data_quality: float | None = Field(description="known_s / open_s, 0..1; null without open time.")
+    open_s: float = Field(description="Open seconds up to now (zone-equivalent).")
+    known_s: float = Field(description="Open seconds in which the state was known.")
+    occupied_s: float = Field(description="Open seconds occupied.")
+
+
+class NetworkHubSeries(BaseModel):
+    hub: str = Field(description="Hub id.")
+    name: str = Field(description="Display name of the hub.")
+    city: str | None = Field(description="City, or null.")
+    region: str | None = Field(description="Region, or null.")
+    buckets: list[NetworkBucket] = Field(description="One entry per bucket, oldest first.")
+
+
+class NetworkUtilisation(BaseModel):
+    start: str = Field(description="First local date (inclusive).")
+    end: str = Field(description="Local date the period ends before (exclusive).")
+    bucket: str = Field(description="day, week (Monday first) or month, by each hub's local calendar.")
+    generated_at: datetime = Field(description="Response time (UTC); nothing after it is measured.")
+    hubs: list[NetworkHubSeries] = Field(description="One series per hub compared.")

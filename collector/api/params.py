@@ -63,6 +63,20 @@ async def get_sources(request: Request) -> CalendarSources:
     return request.app.state.calendar_sources
 
 
+def visible_hubs(request: Request) -> dict[str, Hub]:
+    """The hubs the caller may see: every hub, or those of a hub-scoped token (the guard leaves the
+    token's grant in ``request.state.grant``; routes that list hubs declare ``EACH_HUB``)."""
+    hubs: dict[str, Hub] = request.app.state.hubs
+    grant = getattr(request.state, "grant", None)
+    if grant is None or grant.hubs is None:
+        return hubs
+    return {hub_id: hub for hub_id, hub in hubs.items() if hub_id in grant.hubs}
+
+
+async def get_visible_hubs(request: Request) -> dict[str, Hub]:
+    return visible_hubs(request)
+
+
 async def get_hub(hub: str, request: Request) -> Hub:
     """Path parameter ``{hub}`` resolved to its config, or 404."""
     return find_hub(request.app.state.hubs, hub)

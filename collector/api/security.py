@@ -3,7 +3,9 @@
 * :func:`guard` is one app-wide dependency: it reads the audience the matched route
   declares (public, live view, manager: :mod:`collector.api.access`) and checks the token.
   A route that declares none is manager-only, so a new route is locked by default;
-  any ``format=csv`` export needs a manager.
+  any ``format=csv`` export needs a manager.  It also checks a hub-scoped token against the hub
+  the route names (403 for another hub's), refuses it on routes that span every hub, and leaves
+  the token's :class:`~collector.auth.Grant` in ``request.state.grant`` for routes that list hubs.
 * :class:`SecurityMiddleware` adds security headers to every response, limits
   request bodies (413) and turns unhandled exceptions into a bare 500.
 * :class:`HeadAsGet` answers ``HEAD`` like ``GET`` without the body; Starlette's
@@ -26,8 +28,8 @@ from starlette.datastructures import MutableHeaders
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from collector.api.access import Access, route_access
-from collector.auth import Role, TokenStore
+from collector.api.access import Access, HubScope, hub_scope, names_hub, route_access
+from collector.auth import Grant, Role, TokenStore
 from collector.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -59,29 +61,42 @@ def _unauthorized(detail: str) -> HTTPException:
     return HTTPException(401, detail, headers={"WWW-Authenticate": 'Bearer realm="hubsense"'})
 
 
-async def _verify(tokens: TokenStore, token: str) -> Role | None:
+async def _verify(tokens: TokenStore, token: str) -> Grant | None:
     cached = tokens.cached(token)
     if cached is not TokenStore.MISS:
-        return cached
-    return await anyio.to_thread.run_sync(tokens.verify, token, limiter=_SCRYPT_SLOTS)
+        return cached  # type: ignore[return-value]
+    return await anyio.to_thread.run_sync(tokens.grant, token, limiter=_SCRYPT_SLOTS)
 
 
 async def guard(request: Request) -> None:
-    """App-wide dependency: authorisation by the audience the matched route declares."""
+    """App-wide dependency: authorisation by the audience the matched route declares, then the
+    token's hub scope against the hub the route names."""
     settings: Settings = request.app.state.settings
-    access = route_access(request.scope.get("route"), settings)
+    route = request.scope.get("route")
+    access = route_access(route, settings)
     # any format=csv counts, even next to format=json: never let guard and route read different values
     if request.scope.get("query_string") and "csv" in request.query_params.getlist("format"):
         access = Access.MANAGER
-    await _authorize(request, settings, access)
+    grant = await _authorize(request, settings, access)
+    if grant is not None and grant.hubs is not None:
+        _check_scope(request, route, grant)
+    request.state.grant = grant
 
 
-async def _authorize(request: Request, settings: Settings, access: Access) -> None:
+def _is_open(request: Request, settings: Settings, access: Access) -> bool:
+    """Whether the route answers without a token (public, the public live view, development)."""
     if access is Access.PUBLIC or (access is Access.LIVE and settings.public_live_view):
-        return
-    tokens = get_token_store(request.app)
-    if access is Access.MANAGER and not settings.production and not tokens.has_role(Role.MANAGER):
-        return  # development: nothing to check against yet (production refuses to start like this)
+        return True
+    # development: no manager token to check against yet (production refuses to start like this)
+    return access is Access.MANAGER and not settings.production and not get_token_store(request.app).has_role(
+        Role.MANAGER)
+
+
+async def _authorize(request: Request, settings: Settings, access: Access) -> Grant | None:
+    """The caller's grant (None: anonymous on an open route), or 401 / 403."""
+    if access is Access.PUBLIC:
+        return None
+    open_route = _is_open(request, settings, access)
     token = _bearer(request)
     from_query = False
     if token is None and access is Access.LIVE:
@@ -89,14 +104,37 @@ async def _authorize(request: Request, settings: Settings, access: Access) -> No
         from_query = token is not None
         token = token or request.cookies.get(COOKIE)
     if not token:
+        if open_route:
+            return None
         raise _unauthorized(f"this needs a {'manager' if access is Access.MANAGER else 'kiosk'} token")
-    role = await _verify(tokens, token)
-    if role is None:
+    grant = await _verify(get_token_store(request.app), token)
+    if open_route and (grant is None or not grant.role.allows(Role.MANAGER if access is Access.MANAGER
+                                                              else Role.KIOSK)):
+        return None  # an open route ignores a token that adds nothing (as before hub scopes)
+    if grant is None:
         raise _unauthorized("invalid or revoked token")
-    if access is Access.MANAGER and not role.allows(Role.MANAGER):
+    if access is Access.MANAGER and not grant.role.allows(Role.MANAGER):
         raise HTTPException(403, "this needs a manager token")
     if from_query and request.scope["path"] in KIOSK_PAGES:
         request.state.hubsense_set_cookie = token
+    return grant
+
+
+def _check_scope(request: Request, route: object, grant: Grant) -> None:
+    """403 for a hub-scoped token on another hub's route, or on a route that spans every hub."""
+    scope = hub_scope(route)
+    if scope is HubScope.NONE:
+        return
+    named = [request.scope.get("path_params", {}).get("hub")]
+    if request.scope.get("query_string") and names_hub(route):
+        named += request.query_params.getlist("hub")
+    for hub in named:
+        if hub is not None and not grant.sees(hub):
+            raise HTTPException(403, f"this token is limited to hub(s) {', '.join(sorted(grant.hubs or ()))}; "
+                                     f"it may not see hub {hub!r}")
+    if scope is HubScope.ALL_HUBS:
+        raise HTTPException(403, "this route spans every hub: it needs a token without a hub limit "
+                                 f"(this one is limited to {', '.join(sorted(grant.hubs or ()))})")
 
 
 # --- middleware ---------------------------------------------------------------------

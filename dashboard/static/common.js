@@ -80,6 +80,19 @@ export async function api(path, query = {}) {
   return response.json();
 }
 
+/** Download an API URL (a CSV export) with the token as a Bearer header, which a plain link cannot send. */
+export async function download(href, filename) {
+  const headers = token() ? { Authorization: "Bearer " + token() } : {};
+  const response = await fetch(href, { headers });
+  if (!response.ok) throw new ApiError(response.status, "");
+  const url = URL.createObjectURL(await response.blob());
+  const tmp = el("a", { href: url, download: filename });
+  document.body.append(tmp);
+  tmp.click();
+  tmp.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
 // ---- time -------------------------------------------------------------------
 // The server's clock, estimated from the ages it reports, so relative times do
 // not depend on the browser's clock being right.

@@ -215,3 +215,23 @@ def test_tariff_fields_are_checked() -> None:
     data = _data()
     data["billing"]["currency"] = "kr"
     assert _errors(data) == ["hub.toml: billing.currency: String should match pattern '^[A-Z]{3}$'"]
+
+
+def test_city_and_region_are_optional_and_checked(tmp_path: Path) -> None:
+    base = (DEFAULT_CONFIG_DIR / "stockholm.toml").read_text()
+    (tmp_path / "a.toml").write_text(base)
+    other = base.replace('id = "stockholm"', 'id = "sthlm-city"').replace('region = "Stockholm"',
+                                                                         'region = "Mälardalen"')
+    (tmp_path / "b.toml").write_text(other)
+    with pytest.raises(ConfigError) as info:
+        load_hubs([tmp_path])
+    assert info.value.errors == [f"{tmp_path / 'b.toml'}: region: 'Mälardalen' for city 'Stockholm', but "
+                                 f"{tmp_path / 'a.toml'} puts 'Stockholm' in region 'Stockholm'"]
+    bare = "\n".join(line for line in other.splitlines() if not line.startswith(("city", "region")))
+    (tmp_path / "b.toml").write_text(bare)
+    hubs = load_hubs([tmp_path])
+    assert hubs["sthlm-city"].city is None and hubs["stockholm"].region == "Stockholm"
+    data = _data()
+    data["city"] = " Östersund"
+    (err,) = _errors(data)
+    assert "city" in err

@@ -81,6 +81,42 @@ def test_token_command_create_list_revoke(tmp_path: Path, capsys: pytest.Capture
     assert main(["token", "--tokens", str(path), "revoke", listed[0]["id"]]) == 2
 
 
+def test_hub_scoped_tokens_from_the_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "t.json"
+    assert main(["token", "--tokens", str(path), "create", "--role", "manager", "--hub", "Ostersund",
+                 "--hub", "stockholm"]) == 0
+    out = capsys.readouterr()
+    grant = TokenStore(path).grant(out.out.strip())
+    assert grant is not None and grant.hubs == {"ostersund", "stockholm"} and not grant.operator
+    assert "hubs ostersund, stockholm" in out.err
+    assert main(["token", "--tokens", str(path), "list"]) == 0
+    assert json.loads(capsys.readouterr().out)["hubs"] == ["ostersund", "stockholm"]
+    # an unknown hub is a configuration error naming the known hubs; no token is made
+    assert main(["token", "--tokens", str(path), "create", "--role", "kiosk", "--hub", "uppsala"]) == 2
+    err = capsys.readouterr().err
+    assert "--hub: unknown hub(s) 'uppsala'" in err and "ostersund, stockholm" in err
+    assert len(json.loads(path.read_text())["tokens"]) == 1
+
+
+def test_a_version_1_token_file_keeps_working_and_migrates(tmp_path: Path) -> None:
+    """A token file written before hub scopes: its tokens are unscoped, and a change rewrites it as v2."""
+    path = tmp_path / "t.json"
+    old, _ = create_token(path, Role.MANAGER, "from before")
+    raw = json.loads(path.read_text())
+    v1 = {"version": 1, "tokens": [{k: v for k, v in t.items() if k != "hubs"} for t in raw["tokens"]]}
+    path.write_text(json.dumps(v1))
+    grant = TokenStore(path).grant(old)
+    assert grant is not None and grant.operator and grant.hubs is None
+    kiosk, _ = create_token(path, Role.KIOSK, "new", ("stockholm",))
+    migrated = json.loads(path.read_text())
+    assert migrated["version"] == 2 and [t["hubs"] for t in migrated["tokens"]] == [[], ["stockholm"]]
+    store = TokenStore(path)
+    assert store.verify(old) is Role.MANAGER and store.grant(kiosk).hubs == {"stockholm"}
+    path.write_text(json.dumps({**migrated, "version": 3}))
+    with pytest.raises(ValueError, match="newer"):
+        TokenStore(path)
+
+
 def _prod(tmp_path: Path, **kw) -> Settings:
     values = {"production": True, "tokens_path": tmp_path / "tokens.json", "sqlite_path": tmp_path / "db.sqlite3",
               "mqtt_username": "hubsense-collector", "mqtt_password": "Zq7-pVt1vX9kLm2nB4cD6fG8hJ0"}

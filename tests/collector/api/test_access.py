@@ -13,7 +13,8 @@ from collector.store.sqlite import SqliteStore
 from tests.support import api_app
 
 EXPECTED = {
-    "/healthz": Access.PUBLIC, "/manager": Access.PUBLIC,  # /docs, /redoc, /openapi.json: manager in production
+    # /docs, /redoc, /openapi.json: manager in production
+    "/healthz": Access.PUBLIC, "/manager": Access.PUBLIC, "/network": Access.PUBLIC,
     "/": Access.LIVE, "/kiosk": Access.LIVE, "/api/hubs": Access.LIVE, "/api/hubs/{hub}/zones": Access.LIVE,
     "/api/hubs/{hub}/zones/{zone}": Access.LIVE, "/api/stream": Access.LIVE, "/api/hubs/{hub}/forecast": Access.LIVE,
 }
@@ -37,7 +38,8 @@ def test_the_declared_audiences_are_the_documented_ones(app) -> None:
     access = {r.path: route_access(r, app.state.settings) for r in api_routes(app.routes)}
     assert {p: a for p, a in access.items() if a is not Access.MANAGER} == EXPECTED
     assert {"/api/hubs/{hub}/utilisation", "/api/hubs/{hub}/agents", "/metrics", "/api/hubs/{hub}/bookings",
-            "/openapi.json", "/docs", "/redoc"} <= {p for p, a in access.items() if a is Access.MANAGER}
+            "/openapi.json", "/docs", "/redoc", "/api/network/hubs", "/api/network/utilisation"} <= {
+        p for p, a in access.items() if a is Access.MANAGER}
 
 
 def test_a_route_without_an_audience_is_found_and_denied(app) -> None:
