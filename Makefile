@@ -6,8 +6,9 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEMO_STAMP := $(VENV)/.installed-collector
 DEBS := mosquitto mosquitto-clients
-# podman, runc, debootstrap: tests/deploy/test_image.py builds and runs the Dockerfile for real
-TEST_DEBS := $(DEBS) influxdb chromium podman runc debootstrap
+# podman, runc, debootstrap: tests/deploy/test_image.py builds and runs the Dockerfile for real;
+# prometheus: promtool checks and unit-tests deploy/prometheus/alerts.yml (tests/deploy/test_prometheus_rules.py)
+TEST_DEBS := $(DEBS) influxdb chromium podman runc debootstrap prometheus
 BENCH_DEBS := $(TEST_DEBS) wrk
 
 .PHONY: demo test bench lint venv debs test-debs bench-debs clean

@@ -38,8 +38,11 @@ class _Snapshot(Collector):
         yield from self._ingest()
         yield from self._live(datetime.now(UTC))
         if isinstance(self.store, ReportsStatus):
+            status = self.store.status()
             yield GaugeMetricFamily("hubsense_spool_depth", "Records waiting in the on-disk spool for the "
-                                    "store (InfluxDB) to come back.", value=self.store.status()["depth"])
+                                    "store (InfluxDB) to come back.", value=status["depth"])
+            yield GaugeMetricFamily("hubsense_spool_capacity", "Spool bound (records); when full the collector "
+                                    "stops acknowledging MQTT messages.", value=status["max"])
 
     def _ingest(self) -> Iterator[Metric]:
         snap = self.counters().snapshot()
@@ -74,6 +77,11 @@ class _Snapshot(Collector):
         agent_up = GaugeMetricFamily("hubsense_agent_online", "1 while the agent is online and not stale.",
                                      labels=["hub", "agent"])
         agents_online = GaugeMetricFamily("hubsense_agents_online", "Agents online and not stale.", labels=["hub"])
+        stuck = GaugeMetricFamily("hubsense_agent_stuck_sensors", "Sensors of the agent flagged stuck (motion "
+                                  "beyond max_occupied_s, or no change for stuck_after_s of opening hours).",
+                                  labels=["hub", "agent"])
+        skew = GaugeMetricFamily("hubsense_agent_clock_offset_seconds", "Agent clock minus collector clock "
+                                 "(last event or heartbeat).", labels=["hub", "agent"])
         for hub in sorted(self.live.hubs):
             for view in self.live.views(hub, now):
                 for state in OccupancyState:
@@ -83,8 +91,11 @@ class _Snapshot(Collector):
             health = self.live.health(hub, now)
             for agent in health:
                 agent_up.add_metric([hub, agent["agent"]], float(bool(agent["online"])))
+                stuck.add_metric([hub, agent["agent"]], len(agent["stuck_sensors"]))
+                if agent["clock_offset_s"] is not None:
+                    skew.add_metric([hub, agent["agent"]], agent["clock_offset_s"])
             agents_online.add_metric([hub], sum(1 for a in health if a["online"]))
-        yield from (zone_state, free_desks, agent_up, agents_online)
+        yield from (zone_state, free_desks, agent_up, agents_online, stuck, skew)
         yield GaugeMetricFamily("hubsense_sse_listeners", "Open Server-Sent-Event streams.",
                                 value=self.live.broadcaster.listener_count)
 

@@ -29,6 +29,7 @@ COMMAND_MODULES: list[tuple[str, tuple[str, ...]]] = [
     ("collector.deploy.cli", ("deploy",)),
     ("collector.auth", ("token",)),
     ("collector.bookings.cli", ("bookings",)),
+    ("collector.notify.cli", ("webhooks",)),
 ]
 
 
