@@ -23,7 +23,10 @@ import uvicorn
 from fastapi import FastAPI
 
 from collector.api.app import AppParts, create_app
+from collector.api.models import RoomOut
+from collector.bookings.rooms import RoomEvent, RoomNow
 from collector.bookings.sources import CalendarSources
+from collector.bookings.watch import RoomWatch
 from collector.handler import IngestCounters
 from collector.homeassistant import HomeAssistantPublisher
 from collector.httpserver import server_config
@@ -66,6 +69,7 @@ class Collector:
     notifier: Notifier  # webhooks (outbox + dispatcher), alert conditions, e-mail alerts
     learned: LearnedKeeper  # what the engines learned: restored at build, saved periodically and at shutdown
     summaries: NetworkSummaries  # per-hub rows of /api/hubs and /network; history refreshed in a thread
+    rooms: RoomWatch  # bookable rooms now and the room events (released, walk-in, overrun)
     app: FastAPI = field(repr=False)
     owns_store: bool = True  # close the store on shutdown
 
@@ -105,10 +109,13 @@ class Collector:
             ingest.after_commit.append(notifier.on_commit)
         summaries = NetworkSummaries(hubs, live, store, default_hub=settings.default_hub, simulated=settings.demo,
                                      refresh_s=settings.network_refresh_s)
+        rooms = build_room_watch(settings, hubs, calendars, store, live, notifier)
+        if ingest is not None:
+            ingest.after_commit.append(rooms.on_commit)
         app = create_app(AppParts(settings, store, hubs, live, counters, metrics, calendars, summaries, ingest,
-                                  notifier))
+                                  notifier, rooms))
         collector = cls(settings, hubs, store, live, ingest, metrics, homeassistant, notifier, learned, summaries,
-                        app, owns_store)
+                        rooms, app, owns_store)
         app.router.lifespan_context = collector._lifespan
         return collector
 
@@ -117,6 +124,7 @@ class Collector:
         self.notifier.start()
         if self.ingest is not None:
             self.ingest.start()
+            self.rooms.start()
         self.summaries.start()
         try:
             yield
@@ -124,6 +132,7 @@ class Collector:
             self.summaries.stop()
             if self.homeassistant is not None:
                 self.homeassistant.close()  # a clean disconnect sends no Last Will: say 'offline' first
+            self.rooms.stop()
             if self.ingest is not None:
                 self.ingest.stop()
                 self.learned.save()  # the writer has stopped: nothing learns any more
@@ -202,6 +211,25 @@ def email_alerts(settings: Settings, hubs: dict[str, Hub], store: Store, outbox:
 def _clock(text: str) -> dt_time:
     hour, minute = map(int, text.split(":"))
     return dt_time(hour, minute)
+
+
+def build_room_watch(settings: Settings, hubs: dict[str, Hub], calendars: CalendarSources, store: Store,
+                     live: LiveState, notifier: Notifier) -> RoomWatch:
+    """The room watch and its listeners: room events become webhook deliveries (room.released,
+    room.walk_in, room.overrun); a room card that changes goes to the SSE stream as a ``room`` event.
+    Another consumer of room events registers here with ``rooms.add_listener``."""
+    rooms = RoomWatch(hubs, calendars, store, settings.bookings_grace_min)
+
+    def to_webhooks(event: RoomEvent) -> None:
+        notifier.emit(event.type.value, event.hub, event.data, event.at)
+
+    def to_stream(room: RoomNow) -> None:
+        payload = RoomOut.build(hubs[room.hub], room).model_dump(mode="json")
+        live.broadcaster.publish(room.hub, {"type": "room", "room": {"hub": room.hub, **payload}})
+
+    rooms.add_listener(to_webhooks)
+    rooms.add_status_listener(to_stream)
+    return rooms
 
 
 def check_port(settings: Settings) -> None:

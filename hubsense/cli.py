@@ -30,6 +30,7 @@ COMMAND_MODULES: list[tuple[str, tuple[str, ...]]] = [
     ("collector.auth", ("token",)),
     ("collector.bookings.cli", ("bookings",)),
     ("collector.notify.cli", ("webhooks",)),
+    ("collector.billing.cli", ("billing",)),
 ]
 
 

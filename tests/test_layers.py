@@ -28,7 +28,7 @@ LAYERS = {  # module prefix -> layer
     "collector.notify.cli": 9,
     "collector.api": 7,
     "collector.service": 8,
-    "collector.cli": 9, "collector.demo": 9, "collector.deploy": 9,
+    "collector.cli": 9, "collector.demo": 9, "collector.deploy": 9, "collector.billing.cli": 9,
 }
 # which top-level packages each one may import
 ROOTS = {"hubsense": {"hubsense"}, "dashboard": set(), "edge": {"hubsense", "edge"},

@@ -12,12 +12,13 @@ from typing import TYPE_CHECKING
 
 from fastapi import Depends, FastAPI
 
-from collector.api import agents, bookings, health, live, metrics, network, profiles, stats, webhooks
+from collector.api import agents, billing, bookings, health, live, metrics, network, profiles, rooms, stats, webhooks
 from collector.api.docs import mount_docs
 from collector.api.formats import install_error_bodies, refuse_stray_format
 from collector.api.pages import mount_dashboard
 from collector.api.security import guard, install_security
 from collector.bookings.sources import CalendarSources
+from collector.bookings.watch import RoomWatch
 from collector.handler import IngestCounters
 from collector.live import LiveState
 from collector.metrics import CollectorMetrics
@@ -45,6 +46,7 @@ class AppParts:
     summaries: NetworkSummaries  # cached per-hub rows of /api/hubs and the network overview
     ingest: Ingest | None = None  # None: the API over a store, without MQTT
     notifier: Notifier | None = None  # webhook subscriptions and their delivery log
+    rooms: RoomWatch | None = None  # bookable rooms right now, room events (collector/bookings/watch.py)
 
 
 def create_app(parts: AppParts) -> FastAPI:
@@ -70,6 +72,8 @@ def create_app(parts: AppParts) -> FastAPI:
     app.include_router(agents.router, tags=["health"])
     app.include_router(profiles.router, tags=["health"])
     app.include_router(bookings.router, tags=["bookings"])
+    app.include_router(rooms.router, tags=["bookings"])
+    app.include_router(billing.router, tags=["billing"])
     app.include_router(metrics.router, tags=["operations"])
     app.include_router(stats.router, tags=["statistics"])
     app.include_router(webhooks.router, tags=["notifications"])

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Response
 
 from collector.api.access import MANAGER
 from collector.api.formats import csv_response
-from collector.api.models import BookingOut, BookingReport, LiveBookings, RoomBookings
+from collector.api.models import BookingOut, BookingReport, LiveBookings, RoomBookings, RoomLiveOut
 from collector.api.params import (
     DIALECT,
     END,
@@ -24,13 +24,16 @@ from collector.api.params import (
     Format,
     find_zone,
     get_hub,
+    get_rooms,
     get_settings,
     get_sources,
     get_store,
     period,
 )
+from collector.api.rooms import current_rooms
 from collector.bookings.sources import CalendarSources, CalendarUnavailable
 from collector.bookings.usage import live_bookings, room_usage
+from collector.bookings.watch import RoomWatch
 from collector.settings import Settings
 from collector.store.base import Store
 from hubsense.config import Hub
@@ -84,6 +87,7 @@ def get_live_bookings(
     format: Format = FORMAT, dialect: Dialect = DIALECT,
     hub: Hub = Depends(get_hub), store: Store = Depends(get_store),
     settings: Settings = Depends(get_settings), sources: CalendarSources = Depends(get_sources),
+    rooms: RoomWatch = Depends(get_rooms),
 ) -> Response | LiveBookings:
     now = datetime.now(UTC)
     current = [b for b in _load(sources, hub, now, now + timedelta(seconds=1)) if b.start <= now < b.end]
@@ -98,7 +102,8 @@ def get_live_bookings(
     if format == "csv":
         return csv_response([b.model_dump() for b in items], list(BookingOut.model_fields),
                             f"{hub.id}-bookings-live", dialect, hub.tz)
-    return LiveBookings(hub=hub.id, now=now, grace_minutes=settings.bookings_grace_min, bookings=items)
+    return LiveBookings(hub=hub.id, now=now, grace_minutes=settings.bookings_grace_min, bookings=items,
+                        rooms=[RoomLiveOut.build(hub, r) for r in current_rooms(rooms, hub)])
 
 
 def _load(sources: CalendarSources, hub: Hub, start: datetime, end: datetime, zone: str | None = None) -> list:

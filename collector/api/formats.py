@@ -8,7 +8,8 @@ CSV dialects (``?format=csv&dialect=``):
 * ``excel-sv``: what Swedish Excel opens as columns: semicolon-separated, a UTF-8 byte-order mark,
   ``\r\n``, decimal comma, figures rounded to 3 decimals, times in the hub's local time
   (``2026-11-30 07:00:00``), weekdays named (``mån`` … ``sön``) and the whole-hub row named
-  (``Hela hubben``) instead of left empty.
+  (``Hela hubben``) instead of left empty; amounts of money (``Decimal``) keep their two decimals
+  (``350,00``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import csv
 import io
 import re
 from datetime import datetime, tzinfo
+from decimal import Decimal
 
 import numpy as np
 import orjson
@@ -84,6 +86,8 @@ def _excel_cell(column: str, value: object, tz: tzinfo | None) -> object:
         return _cell(value)
     if isinstance(value, float):
         return _decimal_comma(value)
+    if isinstance(value, Decimal):  # money: every decimal kept, never rounded as a float
+        return str(value).replace(".", ",")
     if isinstance(value, str) and _ISO_TIME.match(value):
         value = datetime.fromisoformat(value)
     if isinstance(value, datetime):

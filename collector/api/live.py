@@ -93,7 +93,8 @@ async def get_zone(zone: str, format: Format = FORMAT, dialect: Dialect = DIALEC
 
 @router.get(
     "/api/stream",
-    summary="Server-Sent Events: one 'zone' event (a ZoneOut as JSON) for every zone that changes",
+    summary="Server-Sent Events: one 'zone' event (a ZoneOut as JSON) for every zone that changes, one 'room' "
+            "event (a RoomOut) whenever a bookable room's card changes (booked, released, free until ...)",
     response_class=StreamingResponse, dependencies=[EACH_HUB],
 )
 async def stream(request: Request, hub: str | None = Query(None, description="Only this hub's zones (default: "
@@ -120,13 +121,17 @@ async def stream(request: Request, hub: str | None = Query(None, description="On
                 batch = [item]
                 while not listener.queue.empty():  # a burst (e.g. many timeouts) goes out as one write
                     batch.append(listener.queue.get_nowait())
-                now = datetime.now(UTC)
-                yield b"".join(
-                    b"event: zone\ndata: " + dumps(zone_payload(hubs[v.hub].zone(v.zone), v, now)) + b"\n\n"
-                    for v in (it["view"] for it in batch)
-                )
+                yield b"".join(_sse(hubs, it, datetime.now(UTC)) for it in batch)
         finally:
             live.broadcaster.unsubscribe(listener)
 
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
     return StreamingResponse(events(), media_type="text/event-stream", headers=headers)
+
+
+def _sse(hubs: dict[str, Hub], item: dict, now: datetime) -> bytes:
+    """One SSE event: ``zone`` (a ZoneOut) or ``room`` (a RoomOut: a bookable room's card changed)."""
+    if item["type"] == "room":
+        return b"event: room\ndata: " + dumps(item["room"]) + b"\n\n"
+    view = item["view"]
+    return b"event: zone\ndata: " + dumps(zone_payload(hubs[view.hub].zone(view.zone), view, now)) + b"\n\n"

@@ -8,15 +8,20 @@ responses against them.  The health and booking routes return the models themsel
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from collector.billing.policy import Basis, from_ore
+from collector.billing.statement import Line, MonthStatement, OrganisationStatement
+from collector.bookings.calendar import Booking
+from collector.bookings.rooms import RoomEventType, RoomNow, RoomStatus
 from collector.bookings.usage import BookingOutcome, BookingStatus
 from collector.model import OccupancyState, ZoneView
 from collector.network import hub_row
 from collector.notify.events import EventType
-from hubsense.config import BookingUnit, Hub, Zone, ZoneKind
+from hubsense.config import BillingPolicy, BookingUnit, Hub, Zone, ZoneKind
 
 # --- live: hubs, zones, health ------------------------------------------------------------
 
@@ -429,6 +434,8 @@ class LiveBookings(BaseModel):
     now: datetime = Field(description="Time of evaluation (UTC).")
     grace_minutes: float = Field(description="No-show grace period after a booking's start.")
     bookings: list[BookingOut] = Field(description="Bookings running now; no_show=true ones can be released.")
+    rooms: list[RoomLiveOut] = Field(default_factory=list, description="Every bookable room with a calendar now, "
+                                       "with overruns ('running over by 12 min').")
 
 
 # --- webhooks (docs/integrations.md) ------------------------------------------------------------
@@ -581,3 +588,183 @@ class NetworkUtilisation(BaseModel):
     bucket: str = Field(description="day, week (Monday first) or month, by each hub's local calendar.")
     generated_at: datetime = Field(description="Response time (UTC); nothing after it is measured.")
     hubs: list[NetworkHubSeries] = Field(description="One series per hub compared.")
+
+
+# --- rooms right now (member view, kiosk) and room events ---------------------------------
+
+class Slot(BaseModel):
+    """A booking as a time span only: titles, organisers and organisations are never shown to members."""
+
+    start: datetime = Field(description="Start (UTC).")
+    end: datetime = Field(description="End (UTC).")
+
+
+MemberRoomStatus = Literal["free", "booked", "released", "released_in_use", "walk_in", "in_use", "unknown"]
+
+
+class RoomOut(BaseModel):
+    zone: str = Field(description="Zone id of the bookable room.")
+    room: str = Field(description="Display name of the room.")
+    status: MemberRoomStatus = Field(
+        description="free (no booking running: free until free_until); booked (a booking is running); released "
+        "(booked but unused: free to use until free_until); released_in_use (a released booking's room taken by "
+        "walk-ins); walk_in (in use, not booked); in_use (in use after a booking's end); unknown (no booking "
+        "running and the sensors are unknown).")
+    booking: Slot | None = Field(description="The running booking (booked, released, released_in_use), else null.")
+    next: Slot | None = Field(description="The next booking to start within 24 hours, or null.")
+    free_until: datetime | None = Field(description="free, released, walk_in: when the room is booked next (UTC); "
+                                        "null when it is not booked within 24 hours.")
+    released_at: datetime | None = Field(description="released, released_in_use: when the booking was released.")
+
+    @classmethod
+    def build(cls, hub: Hub, room: RoomNow) -> RoomOut:
+        status = "in_use" if room.status is RoomStatus.OVERRUN else room.status.value
+        running = room.booking if room.status is not RoomStatus.OVERRUN else None
+        return cls(zone=room.zone, room=hub.zone(room.zone).name, status=status, booking=_slot(running),
+                   next=_slot(room.next), free_until=room.free_until, released_at=room.released_at)
+
+
+class RoomLiveOut(RoomOut):
+    """A room as the manager sees it: overruns too."""
+
+    live_status: RoomStatus = Field(description="As status, but 'overrun' (a booking has ended and the room is "
+                                    "still in use) instead of 'in_use'.")
+    overrun_minutes: float | None = Field(description="overrun: minutes the room has been in use past the "
+                                          "booking's end (running over by ...).")
+    overrun_booking: Slot | None = Field(description="overrun: the booking that is running over.")
+
+    @classmethod
+    def build(cls, hub: Hub, room: RoomNow) -> RoomLiveOut:
+        over = room.status is RoomStatus.OVERRUN
+        return cls(**RoomOut.build(hub, room).model_dump(), live_status=room.status,
+                   overrun_minutes=round(room.overrun_s / 60, 1) if over else None,
+                   overrun_booking=_slot(room.booking) if over else None)
+
+
+def _slot(booking: Booking | None) -> Slot | None:
+    return Slot(start=booking.start, end=booking.end) if booking is not None else None
+
+
+class RoomsNow(BaseModel):
+    hub: str = Field(description="Hub id.")
+    now: datetime = Field(description="Time of evaluation (UTC).")
+    rooms: list[RoomOut] = Field(description="Every bookable room with a booking calendar.")
+
+
+class RoomEventOut(BaseModel):
+    """A room event, webhook-ready: the same type and data as the webhook delivery of that type."""
+
+    type: RoomEventType = Field(description="room.released, room.walk_in or room.overrun.")
+    hub: str = Field(description="Hub id.")
+    zone: str = Field(description="Zone id of the room.")
+    at: datetime = Field(description="When it happened (UTC).")
+    data: dict = Field(description="The webhook payload of the type (docs/schema/webhooks/).")
+
+
+class RoomEvents(BaseModel):
+    hub: str = Field(description="Hub id.")
+    events: list[RoomEventOut] = Field(description="The latest room events the collector saw (oldest first).")
+
+
+# --- billing ---------------------------------------------------------------------------------
+
+class BillingLine(BaseModel):
+    """One booking on a statement."""
+
+    organisation: str = Field(description="Organisation id ('unassigned': the booking matched none).")
+    organisation_name: str = Field(description="Name of the organisation.")
+    zone: str = Field(description="Zone id of the room.")
+    room: str = Field(description="Display name of the room.")
+    start: datetime = Field(description="Booking start (UTC; the hub's local time in the excel-sv CSV).")
+    end: datetime = Field(description="Booking end.")
+    tariff: str = Field(description="Tariff id of the room.")
+    policy: BillingPolicy = Field(description="The tariff's policy: booked, used or max.")
+    booked_minutes: float = Field(description="Length of the booked slot.")
+    sensed_minutes: float = Field(description="Minutes the room was occupied inside the slot (for a released "
+                                  "booking: before the release, so 0).")
+    early_minutes: float = Field(description="Minutes the meeting started before the slot (shown, never billed).")
+    overrun_minutes: float = Field(description="Minutes the room stayed in use after the slot, up to the next "
+                                   "booking's start.")
+    billable_overrun_minutes: float = Field(description="The overrun if longer than the tariff's grace, else 0.")
+    overran_into_next: bool = Field(description="The overrun was cut short by the room's next booking.")
+    no_show: bool = Field(description="Nobody came: the room was released.")
+    released_at: datetime | None = Field(description="When the room was released (no-shows).")
+    taken_minutes: float = Field(description="Minutes others used the released room (walk-in use of a released "
+                                 "booking).")
+    sensors_unknown_minutes: float = Field(description="Minutes inside the slot when the room's sensors were "
+                                           "unknown (agent offline or stale).")
+    data_quality: Literal["ok", "sensors_unknown"] = Field(
+        description="'sensors_unknown': the room's sensors were unknown during the booking, so it is billed as "
+        "booked and marked.")
+    basis: Basis = Field(description="Why it costs this: policy, sensors_unknown (billed as booked), provisional "
+                         "(not over yet: priced as booked), no_show, no_show_waived.")
+    billed_minutes: int = Field(description="Minutes billed, rounded up to the tariff's step.")
+    amount: Decimal = Field(description="What the booking costs, in the hub's currency (two decimals).")
+    currency: str = Field(description="ISO 4217 currency code.")
+
+    @classmethod
+    def build(cls, hub: Hub, org_id: str, org_name: str, line: Line) -> BillingLine:
+        f, c, b = line.facts, line.charge, line.booking
+        return cls(
+            organisation=org_id, organisation_name=org_name, zone=b.zone, room=hub.zone(b.zone).name,
+            start=b.start, end=b.end, tariff=line.tariff.id, policy=line.tariff.policy,
+            booked_minutes=_min(f.booked_s), sensed_minutes=_min(f.sensed_s), early_minutes=_min(f.early_s),
+            overrun_minutes=_min(f.overrun_s), billable_overrun_minutes=_min(c.billable_overrun_s),
+            overran_into_next=f.overran_into_next, no_show=f.released, released_at=f.released_at,
+            taken_minutes=_min(f.taken_s), sensors_unknown_minutes=_min(f.unknown_s),
+            data_quality="sensors_unknown" if f.unknown_s > 0 else "ok", basis=c.basis,
+            billed_minutes=c.billed_min, amount=from_ore(c.amount_ore), currency=hub.billing.currency)
+
+
+def _min(seconds: float) -> float:
+    return round(seconds / 60, 2)
+
+
+class OrganisationBilling(BaseModel):
+    organisation: str = Field(description="Organisation id ('unassigned': bookings that matched none).")
+    name: str = Field(description="Name of the organisation.")
+    bookings: int = Field(description="Bookings that started in the month (up to now).")
+    booked_hours: float = Field(description="Hours booked.")
+    used_hours: float = Field(description="Hours the sensors saw the room in use during the bookings, plus "
+                              "overruns.")
+    no_shows: int = Field(description="Bookings nobody came to (released).")
+    no_show_rate: float | None = Field(description="no_shows / bookings, 0..1; null without bookings.")
+    overrun_minutes: float = Field(description="Minutes the rooms stayed in use past the bookings' ends.")
+    sensors_unknown: int = Field(description="Bookings billed as booked because the sensors were unknown.")
+    provisional: int = Field(description="Bookings not over yet (priced as booked for now).")
+    amount: Decimal = Field(description="Total, in the hub's currency (two decimals).")
+    lines: list[BillingLine] = Field(description="Every booking, in time order.")
+
+    @classmethod
+    def build(cls, hub: Hub, org: OrganisationStatement) -> OrganisationBilling:
+        return cls(
+            organisation=org.id, name=org.name, bookings=org.bookings, booked_hours=round(org.booked_s / 3600, 4),
+            used_hours=round(org.used_s / 3600, 4), no_shows=org.no_shows,
+            no_show_rate=round(org.no_show_rate, 4) if org.no_show_rate is not None else None,
+            overrun_minutes=_min(org.overrun_s), sensors_unknown=org.sensors_unknown, provisional=org.provisional,
+            amount=from_ore(org.amount_ore), lines=[BillingLine.build(hub, org.id, org.name, x) for x in org.lines])
+
+
+class BillingReport(BaseModel):
+    hub: str = Field(description="Hub id.")
+    month: str = Field(description="The month, YYYY-MM (the hub's local calendar month).")
+    timezone: str = Field(description="IANA time zone of the month.")
+    start: datetime = Field(description="Local midnight of the 1st (UTC).")
+    end: datetime = Field(description="Local midnight of the next month's 1st, exclusive (UTC).")
+    measured_until: datetime = Field(description="min(end, now): nothing after now is billed.")
+    currency: str = Field(description="ISO 4217 currency of every amount.")
+    amount: Decimal = Field(description="Total of the organisations shown.")
+    unassigned: int = Field(description="Bookings that matched no organisation: add its e-mail domain or a "
+                            "calendar identifier to the hub config's organisations.")
+    upcoming: int = Field(description="Bookings of the month that have not started yet (not billed).")
+    unbilled_rooms: list[str] = Field(description="Rooms with bookings but no tariff (not billed).")
+    organisations: list[OrganisationBilling] = Field(description="Every organisation of the hub config, then "
+                                                     "'unassigned' if any booking matched none.")
+
+    @classmethod
+    def build(cls, hub: Hub, s: MonthStatement, orgs: list[OrganisationStatement]) -> BillingReport:
+        return cls(hub=s.hub, month=s.month, timezone=hub.timezone, start=s.start, end=s.end,
+                   measured_until=s.measured_until, currency=s.currency,
+                   amount=from_ore(sum(o.amount_ore for o in orgs)), unassigned=s.unassigned,
+                   upcoming=s.upcoming, unbilled_rooms=s.unbilled_rooms,
+                   organisations=[OrganisationBilling.build(hub, o) for o in orgs])

@@ -3,9 +3,9 @@
 Four pages share one set of static files (vanilla JS modules, CSS, inline SVG):
 ``/`` the member view, ``/kiosk`` (or ``/?kiosk=1``) the same view large and dark for a wall
 screen, ``/manager`` statistics and sensor health, ``/network`` every hub in one table for the
-operator.  The member pages need at most a kiosk token (they show only the hubs it may see:
-``EACH_HUB``); the manager and network pages hold no data (their API calls carry the manager
-token typed into them).
+operator, ``/statement`` an organisation's printable monthly statement.  The member pages need at
+most a kiosk token (they show only the hubs it may see: ``EACH_HUB``); the manager, network and
+statement pages hold no data (their API calls carry the manager token typed into them).
 """
 
 from __future__ import annotations
@@ -44,6 +44,13 @@ def manager() -> FileResponse:
 @router.get("/network", dependencies=[PUBLIC])
 def network() -> FileResponse:
     return _page("network.html")
+
+
+@router.get("/statement", dependencies=[PUBLIC])
+def statement() -> FileResponse:
+    """An organisation's printable monthly statement (``?hub=&month=&organisation=``): the page holds no
+    data, it shows /api/hubs/{hub}/billing/statement with the manager token typed into /manager."""
+    return _page("statement.html")
 
 
 def mount_dashboard(app: FastAPI) -> None:

@@ -20,7 +20,9 @@ from typing import Literal
 
 from fastapi import HTTPException, Query, Request
 
+from collector.billing.statement import month_span
 from collector.bookings.sources import CalendarSources
+from collector.bookings.watch import RoomWatch
 from collector.live import LiveState
 from collector.settings import Settings
 from collector.store.base import Store
@@ -38,6 +40,7 @@ FORMAT = Query("json", description="json, or csv (a manager export: header row, 
 DIALECT = Query("standard", description="With format=csv: 'standard' (comma-separated, '.' decimals, "
                 "ISO 8601 UTC times) or 'excel-sv' for Swedish Excel (semicolons, UTF-8 BOM, decimal comma, "
                 "rounded figures, the hub's local times, named weekdays, a named whole-hub row).")
+MONTH = Query(..., description="A month of the hub's local calendar, YYYY-MM (e.g. 2026-03).")
 BUCKET_S = {"hour": 3600, "day": 86400, "week": 7 * 86400, "month": 28 * 86400}
 
 
@@ -75,6 +78,10 @@ def visible_hubs(request: Request) -> dict[str, Hub]:
 
 async def get_visible_hubs(request: Request) -> dict[str, Hub]:
     return visible_hubs(request)
+
+
+async def get_rooms(request: Request) -> RoomWatch:
+    return request.app.state.rooms
 
 
 async def get_hub(hub: str, request: Request) -> Hub:
@@ -165,3 +172,11 @@ def check_buckets(bucket: str, start: datetime, end: datetime, settings: Setting
     if n > settings.max_buckets:
         raise HTTPException(400, f"{int(n)} {bucket} buckets > max_buckets ({settings.max_buckets}); "
                                  f"use a larger bucket or a shorter period")
+
+
+def month_period(hub: Hub, value: str) -> tuple[datetime, datetime]:
+    """``month=YYYY-MM`` as [local midnight of the 1st, of the next 1st) in UTC, or 400 with the reason."""
+    try:
+        return month_span(hub, value)
+    except ValueError as exc:
+        raise HTTPException(400, str(exc)) from None

@@ -101,7 +101,7 @@ def _early(b: Booking, others: list[Booking], occupied: list[Interval], now: dat
 def _overrun_end(b: Booking, others: list[Booking], occupied: list[Interval],
                  now: datetime) -> tuple[datetime | None, bool]:
     """When the overrun ends (None: no overrun) and whether the room's next booking cut it."""
-    stretch = _stretch_at(occupied, b.end) if b.end < now else None
+    stretch = next((s for s in occupied if s[0] < b.end <= s[1]), None) if b.end <= now else None
     if stretch is None:
         return None, False
     next_start = min((max(o.start, b.end) for o in others if o.start > b.start), default=None)

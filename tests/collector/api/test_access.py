@@ -17,6 +17,7 @@ EXPECTED = {
     "/healthz": Access.PUBLIC, "/manager": Access.PUBLIC, "/network": Access.PUBLIC,
     "/": Access.LIVE, "/kiosk": Access.LIVE, "/api/hubs": Access.LIVE, "/api/hubs/{hub}/zones": Access.LIVE,
     "/api/hubs/{hub}/zones/{zone}": Access.LIVE, "/api/stream": Access.LIVE, "/api/hubs/{hub}/forecast": Access.LIVE,
+    "/api/hubs/{hub}/rooms": Access.LIVE, "/statement": Access.PUBLIC,
 }
 
 
@@ -38,7 +39,8 @@ def test_the_declared_audiences_are_the_documented_ones(app) -> None:
     access = {r.path: route_access(r, app.state.settings) for r in api_routes(app.routes)}
     assert {p: a for p, a in access.items() if a is not Access.MANAGER} == EXPECTED
     assert {"/api/hubs/{hub}/utilisation", "/api/hubs/{hub}/agents", "/metrics", "/api/hubs/{hub}/bookings",
-            "/openapi.json", "/docs", "/redoc", "/api/network/hubs", "/api/network/utilisation"} <= {
+            "/openapi.json", "/docs", "/redoc", "/api/network/hubs", "/api/network/utilisation",
+            "/api/hubs/{hub}/billing", "/api/hubs/{hub}/billing/statement", "/api/hubs/{hub}/rooms/events"} <= {
         p for p, a in access.items() if a is Access.MANAGER}
 
 

@@ -18,7 +18,7 @@ from hubsense.config import Hub
 from tests.collector.stats._hubs import FREE, OCC, local
 from tests.support import api_app
 
-PERIOD = {"start": "2026-06-01", "end": "2026-06-03"}
+PERIOD = {"start": "2026-06-01", "end": "2026-06-03", "month": "2026-06"}
 SAMPLE = {"{hub}": "stockholm", "{zone}": "lagerelden"}
 
 

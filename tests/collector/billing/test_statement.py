@@ -13,7 +13,7 @@ from collector.billing.statement import MonthStatement, build_statement, month_s
 from collector.bookings.facts import booking_facts
 from collector.bookings.usage import state_intervals
 from hubsense.config import Hub, Tariff
-from tests.collector.billing.scenario import (
+from tests.collector.bookings.scenario import (
     AFTER_MONTH,
     RELEASE_AFTER,
     ROOM,

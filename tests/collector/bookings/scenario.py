@@ -1,4 +1,4 @@
-"""March 2026 in Mötesrum Ekorren: a real Outlook calendar (tests/collector/bookings/data/ekorren-outlook.ics)
+"""March 2026 in Mötesrum Ekorren: a real Outlook calendar (data/ekorren-outlook.ics)
 and what the room's sensors saw, as the engine's state changes and door events.
 
 The calendar has a weekly meeting across the DST change (29 March) with a cancelled, a moved and an
@@ -21,7 +21,7 @@ from hubsense.config import DEFAULT_CONFIG_DIR, Hub, load_hubs
 
 TZ = ZoneInfo("Europe/Stockholm")
 ROOM = "motesrum-ekorren"
-CALENDAR = Path(__file__).resolve().parent.parent / "bookings" / "data" / "ekorren-outlook.ics"
+CALENDAR = Path(__file__).resolve().parent / "data" / "ekorren-outlook.ics"
 FREE, OCC, UNK = OccupancyState.FREE, OccupancyState.OCCUPIED, OccupancyState.UNKNOWN
 RELEASE_AFTER = timedelta(minutes=15)
 AFTER_MONTH = datetime(2026, 4, 2, tzinfo=UTC)
