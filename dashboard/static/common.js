@@ -93,6 +93,22 @@ export async function download(href, filename) {
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
+/** A JSON request that changes something (POST, PATCH, DELETE), with the token as a header only. */
+export async function apiSend(method, path, body) {
+  const headers = { Accept: "application/json" };
+  if (token()) headers.Authorization = "Bearer " + token();
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const response = await fetch(new URL(path, location.origin), {
+    method, headers, cache: "no-store", body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!response.ok) {
+    let detail = "";
+    try { detail = (await response.json()).detail; } catch { /* not JSON */ }
+    throw new ApiError(response.status, typeof detail === "string" ? detail : "");
+  }
+  return response.status === 204 ? null : response.json();
+}
+
 // ---- time -------------------------------------------------------------------
 // The server's clock, estimated from the ages it reports, so relative times do
 // not depend on the browser's clock being right.

@@ -4,6 +4,7 @@ import {
   setupLangSwitch, stateIcon, t, translateStatic, updateNavLinks,
 } from "./common.js";
 import { forecastStrip, loadForecast } from "./forecast.js";
+import { FreeWatch } from "./notify.js";
 
 const KIOSK = location.pathname.replace(/\/$/, "") === "/kiosk" || params.get("kiosk") === "1";
 const KIOSK_REFRESH_MS = 60_000;
@@ -117,7 +118,28 @@ function cardBody(zone, index) {
   if (zone.desks.length) parts.push(deskGrid(zone));
   const strip = forecastStrip(view.forecast, zone, hub, KIOSK ? 4 : 6);
   if (strip) parts.push(strip);
+  const bell = watchButton(zone, shown);
+  if (bell) parts.push(bell);
   return parts;
+}
+
+// ---- "tell me when it's free" ---------------------------------------------------------
+const watch = new FreeWatch(t);
+
+/** The bell on a card that is not free (members only: a kiosk has nobody to tell). */
+function watchButton(zone, shown) {
+  if (KIOSK || !FreeWatch.supported()) return null;
+  const on = watch.isWatched(view.hub.id, zone.id);
+  if (shown === "free" && !on) return null;
+  return el("button", {
+    type: "button", class: "watch", "aria-pressed": String(on), "data-watch": zone.id,
+    "aria-label": t("watch_label", { zone: zone.name }), text: on ? t("watch_on") : t("watch"),
+    onclick: async () => {
+      const result = await watch.toggle(view.hub.id, zone.id);
+      $("announcer").textContent = t(`watch_${result}`, { zone: zone.name });
+      renderZone(view.zones.get(zone.id) ?? zone);
+    },
+  });
 }
 
 function renderZone(zone) {
@@ -175,6 +197,7 @@ function update(zone, fromSnapshot = false) {
   if (!fromSnapshot) view.touched.set(zone.id, performance.now());
   noteServerTime(zone.last_confirmed, zone.last_confirmed_age_s);
   view.zones.set(zone.id, zone);
+  watch.check(view.hub, zone, shownState(zone));
   renderZone(zone);
   renderSummary();
   renderMap();
