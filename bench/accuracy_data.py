@@ -29,7 +29,7 @@ from hubsense.protocol import AgentState, AgentStatus, Heartbeat, SensorEvent, S
 GRID_S = 30.0
 HEARTBEAT_S = 60.0
 MAX_SENSORS_PER_AGENT = 26
-ALWAYS = [{"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "open": "00:00", "close": "23:59"}]
+ALWAYS = "always"  # opening hours: a recording is scored around the clock
 
 Interval = tuple[float, float]
 
@@ -279,3 +279,53 @@ def pir_kinds(hub: Hub) -> dict[str, SensorKind]:
 
 def day(t: float) -> timedelta:
     return timedelta(seconds=t)
+
+
+# -- the data set as hubsense replay input (hub config, wire messages, truth) -------------------
+
+
+def export(ds: Dataset, folder: Path) -> tuple[Path, Path, Path]:
+    """Write ``hub.toml`` (the hub config), ``events.jsonl`` (the wire messages in receive-time
+    order, as ``hubsense export`` writes them) and ``truth.csv`` into ``folder``: what ``hubsense
+    replay`` and ``hubsense tune`` take."""
+    from hubsense.protocol import MessageKind, encode, topic
+
+    folder.mkdir(parents=True, exist_ok=True)
+    hub_path, events_path, truth_path = folder / "hub.toml", folder / "events.jsonl", folder / "truth.csv"
+    hub_path.write_text(hub_toml(ds.hub), encoding="utf-8")
+    kinds = {AgentStatus: MessageKind.STATUS, Heartbeat: MessageKind.HEARTBEAT, SensorEvent: MessageKind.EVENT}
+    messages = sorted(ds.messages(), key=lambda m: m[1])
+    with events_path.open("w", encoding="utf-8") as out:
+        for msg, received in messages:
+            out.write(json.dumps({"topic": topic(ds.hub.id, msg.agent, kinds[type(msg)]),
+                                  "payload": encode(msg).decode(), "received": received.isoformat()}) + "\n")
+    with truth_path.open("w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out)
+        writer.writerow(["space", "start", "end"])
+        for zone, spans in ds.truth.items():
+            for a, b in spans:
+                writer.writerow([zone, _dt(a).isoformat().replace("+00:00", "Z"),
+                                 _dt(b).isoformat().replace("+00:00", "Z")])
+    return hub_path, events_path, truth_path
+
+
+def hub_toml(hub: Hub) -> str:
+    """A hub config file for ``hub`` (the fields a data set's hub uses)."""
+    q = json.dumps  # a TOML basic string is a JSON string for these ids and names
+    lines = [f"id = {q(hub.id)}", f"name = {q(hub.name)}", f"timezone = {q(hub.timezone)}",
+             'opening_hours = "always"' if hub.always_open else "", ""]
+    if not hub.always_open:
+        for h in hub.opening_hours:
+            lines += ["[[opening_hours]]", f"days = {q([d.value for d in h.days])}",
+                      f"open = {h.open.isoformat()}", f"close = {h.close.isoformat()}", ""]
+    for z in hub.zones:
+        lines += ["[[zones]]", f"id = {q(z.id)}", f"name = {q(z.name)}", f'kind = "{z.kind.value}"',
+                  f"capacity = {z.capacity}", ""]
+        for d in z.desks:
+            lines += ["[[zones.desks]]", f"id = {q(d.id)}", f"name = {q(d.name)}", ""]
+    for a in hub.agents:
+        lines += ["[[agents]]", f"id = {q(a.id)}", ""]
+        for s in a.sensors:
+            lines += ["[[agents.sensors]]", f"id = {q(s.id)}", f'kind = "{s.kind.value}"', f"pin = {s.pin}",
+                      f"zone = {q(s.zone)}"] + ([f"desk = {q(s.desk)}"] if s.desk else []) + [""]
+    return "\n".join(lines)

@@ -50,6 +50,7 @@ class ReplayResult:
     last: datetime | None = None
     changed: int = 0  # state changes emitted
     late: int = 0  # messages further out of receive-time order than the input may be (applied late)
+    engines: dict[str, Engine] = field(default_factory=dict)  # by hub id, as the replay left them
 
 
 def parse_line(line: str, result: ReplayResult) -> tuple | None:
@@ -92,7 +93,7 @@ def replay_stream(
     (and to ``summary``).  ``reasons``: also a record when only the reason changes."""
     result = ReplayResult()
     reorder = Reorder()
-    engines: dict[str, Engine] = {}
+    engines = result.engines
 
     def engine_of(hub_id: str) -> Engine:
         engine = engines.get(hub_id)

@@ -23,6 +23,7 @@ COMMAND_MODULES: list[tuple[str, tuple[str, ...]]] = [
     ("edge.cli", ("agent",)),
     ("collector.cli", ("collector", "demo", "export")),
     ("collector.replay", ("replay",)),
+    ("collector.tune", ("tune",)),
     ("collector.simulate", ("simulate",)),
     ("hubsense.provision", ("provision",)),
     ("hubsense.retained", ("mqtt",)),

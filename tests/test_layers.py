@@ -22,7 +22,7 @@ LAYERS = {  # module prefix -> layer
     "collector.engine": 2, "collector.store": 2, "collector.auth": 2, "collector.bookings": 2,
     "collector.stats": 3, "collector.live": 3, "collector.billing": 3,
     "collector.handler": 4, "collector.acks": 4, "collector.learned": 4, "collector.replay": 4,
-    "collector.simulate": 4, "collector.export": 4, "collector.fleet": 4,
+    "collector.simulate": 4, "collector.export": 4, "collector.fleet": 4, "collector.tune": 5,
     "collector.ingest": 5,
     "collector.homeassistant": 6, "collector.metrics": 6, "collector.notify": 6, "collector.network": 6,
     "collector.notify.cli": 9,
