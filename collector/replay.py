@@ -9,8 +9,8 @@ writes it; lines up to a minute out of order are put right)::
 
 Output: the timeline as JSONL ``{"hub","zone","desk","state","at","reason"}`` and, with
 ``--summary``, occupied / free / unknown seconds and sessions per zone.  Bad lines are counted
-and reported on stderr, never fatal.  The file is read in one pass with bounded memory (a year of
-a large hub fits in a few hundred MB).  Format details: docs/protocol.md, "Replay formats".
+and reported on stderr, never fatal.  The file is read in one pass with bounded memory (it does not
+grow with the recording's length; a pipe will do).  Format details: docs/protocol.md, "Replay formats".
 """
 
 from __future__ import annotations
@@ -119,6 +119,8 @@ def replay_stream(
         if parsed is None:
             continue
         msg, received = parsed
+        if summary is not None and summary.anchor is None:
+            summary.anchor = received  # no later than the earliest receive time (the start)
         if msg.hub not in hubs:
             result.bad["unknown_hub"] += 1
             continue
@@ -198,9 +200,8 @@ def command(args: argparse.Namespace) -> int:
         print(f"error: --profile names unknown zone(s): {', '.join(unknown)}", file=sys.stderr)
         return 2
     until = args.until
-    with open(args.events, encoding="utf-8") as fh:
-        anchor = _first_received(fh)
-        summary = Summary(anchor) if args.summary and anchor is not None else None
+    summary = Summary() if args.summary else None
+    with open(args.events, encoding="utf-8") as fh:  # read once, front to back: a pipe will do
         lines = progress(fh, desc="replay", unit=" lines", enabled=getattr(args, "progress", None))
         if args.output:
             with open(args.output, "w", encoding="utf-8") as out:
@@ -219,16 +220,6 @@ def command(args: argparse.Namespace) -> int:
         print(f"replay: {result.late} messages were more than a minute out of receive-time order and were "
               "applied late (sort the input by receive time for an exact timeline)", file=sys.stderr)
     return 0
-
-
-def _first_received(fh: TextIO) -> datetime | None:
-    """The receive time of the first good line (the summary's anchor); the file is rewound."""
-    probe = ReplayResult()
-    for line in fh:
-        if parse_line(line, probe) is not None:
-            break
-    fh.seek(0)
-    return probe.first
 
 
 def aware_time(value: str) -> datetime:

@@ -40,8 +40,8 @@ class Summary:
       the end, as :func:`summarize` does.
     """
 
-    def __init__(self, anchor: datetime) -> None:
-        self.anchor = anchor
+    def __init__(self, anchor: datetime | None = None) -> None:
+        self.anchor = anchor  # set before the first change is added (the replay: at its first line)
         self._zones: dict[tuple[str, str], _Zone] = {}
 
     def add(self, c: StateChange) -> None:

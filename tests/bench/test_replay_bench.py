@@ -18,3 +18,14 @@ def test_replay_bench_runs_and_reports_rates() -> None:
     result = module.run(events=2000)
     assert result["lines"] > 2000 and result["changes"] > 0
     assert result["events_per_s"] > 0 and result["engine_events_per_s"] > 0
+
+
+def test_the_year_of_a_large_hub_streams_through_replay_in_a_child_process() -> None:
+    spec = importlib.util.spec_from_file_location("bench_replay_year", BENCH)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    result = module.year(days=2)
+    assert result["sensors"] == 100 and result["events"] > 10_000 and result["lines"] > result["events"]
+    assert result["events_per_s"] > 0 and 10 < result["peak_rss_mb"] < 300
