@@ -28,7 +28,10 @@ class Settings(BaseSettings):
     )
     mqtt_host: str = Field("127.0.0.1", description="MQTT broker host.")
     mqtt_port: int = Field(1883, ge=1, le=65535, description="MQTT broker port.")
-    mqtt_client_id: str = Field("hubsense-collector", description="MQTT client id (fixed, for a persistent session).")
+    mqtt_client_id: str = Field(
+        "hubsense-collector", description="MQTT client id (fixed, for a persistent session; a broker provisioned "
+        "by 'hubsense provision' replaces it by the user name)."
+    )
     mqtt_username: str | None = Field(None, description="MQTT user name.")
     mqtt_password: str | None = Field(None, description="MQTT password.")
     mqtt_tls_ca: Path | None = Field(None, description="CA certificate file: connect to the broker over TLS.")
