@@ -26,7 +26,7 @@ LAYERS = {  # module prefix -> layer
     "collector.ingest": 5,
     "collector.homeassistant": 6, "collector.metrics": 6, "collector.notify": 6, "collector.network": 6,
     "collector.notify.cli": 9,
-    "collector.api": 7,
+    "collector.api": 7, "collector.httpserver": 7,
     "collector.service": 8,
     "collector.cli": 9, "collector.demo": 9, "collector.deploy": 9, "collector.billing.cli": 9,
 }

@@ -16,7 +16,16 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from collector.api.access import EACH_HUB, MANAGER
 from collector.api.formats import JSONBytes, csv_response, dumps
 from collector.api.models import NetworkOverview, NetworkUtilisation, SpoolStatus
-from collector.api.params import DIALECT, FORMAT, Dialect, Format, find_hub, get_settings, get_visible_hubs
+from collector.api.params import (
+    DIALECT,
+    FORMAT,
+    Dialect,
+    Format,
+    bounded_date,
+    find_hub,
+    get_settings,
+    get_visible_hubs,
+)
 from collector.network import NetworkSummaries, date_buckets, total
 from collector.settings import Settings
 from collector.store.base import ReportsStatus
@@ -63,7 +72,7 @@ def _flat(prefix: str, figures: dict | None) -> dict:
 def _local_date(value: str, name: str) -> date:
     try:
         if len(value) == 10:
-            return date.fromisoformat(value)
+            return bounded_date(date.fromisoformat(value), name)
     except ValueError:
         pass
     raise HTTPException(400, f"{name}: {value!r} is not a local date (YYYY-MM-DD); hubs compare by their own "

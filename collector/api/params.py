@@ -152,6 +152,13 @@ def parse_time(value: str, hub: Hub, name: str) -> datetime:
     return utc
 
 
+def bounded_date(value: date, name: str) -> date:
+    """A local date inside the range the API takes (``EARLIEST`` .. ``LATEST``), or 400."""
+    if not EARLIEST.date() < value < LATEST.date():  # a day's margin for any time zone
+        raise HTTPException(400, f"{name}: {value.isoformat()} is outside {EARLIEST:%Y-%m-%d} .. {LATEST:%Y-%m-%d}")
+    return value
+
+
 def period(hub: Hub, start: str, end: str, settings: Settings, bucket: str | None = None) -> tuple[datetime, datetime]:
     """``start`` .. ``end`` checked (end after start, at most ``max_range_days``, and with ``bucket``
     at most ``max_buckets`` buckets), or 400 with the reason."""
