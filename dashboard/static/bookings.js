@@ -1,4 +1,4 @@
-// Bookings of bookable rooms: live no-show flags and booked vs used hours per room.
+// Bookings of bookable rooms: live no-show flags, the rooms now (overruns), booked vs used hours per room.
 // Renders into an element with id "bookings" if the page has one (the manager page);
 // follows the page's hub selector (#hub) and period (#from / #to), else ?hub= / last 7 days.
 import { api } from "./common.js";
@@ -12,6 +12,10 @@ const TEXT = {
     noShows: "Uteblivna", release: "Kan släppas",
     used: "används", no_show: "ingen har kommit", unknown: "okänt", pending: "väntar", upcoming: "kommande",
     error: "Kunde inte hämta bokningar",
+    rooms: "Rummen just nu", now: "Nu", booking: "Bokning",
+    room_free: "ledigt", room_booked: "bokat", room_released: "släppt (ingen kom)",
+    room_released_in_use: "släppt, används av andra", room_walk_in: "används utan bokning",
+    room_overrun: "drar över med {n} min", room_unknown: "okänt",
   },
   en: {
     live: "Bookings now", report: "Booked and used per room", none: "No bookings right now.",
@@ -21,6 +25,10 @@ const TEXT = {
     noShows: "No-shows", release: "Can be released",
     used: "in use", no_show: "no-show", unknown: "unknown", pending: "waiting", upcoming: "upcoming",
     error: "Could not load bookings",
+    rooms: "Rooms now", now: "Now", booking: "Booking",
+    room_free: "free", room_booked: "booked", room_released: "released (no-show)",
+    room_released_in_use: "released, in use by others", room_walk_in: "in use, not booked",
+    room_overrun: "running over by {n} min", room_unknown: "unknown",
   },
 };
 
@@ -62,6 +70,22 @@ function period() {
   return { start: start.toISOString(), end: end.toISOString() };
 }
 
+/** Every bookable room now: booked, released, walk-in, and overruns ("running over by 12 min"). */
+export function renderRooms(target, live) {
+  const rooms = live.rooms ?? [];
+  if (!rooms.length) {
+    target.replaceChildren();
+    return;
+  }
+  const rows = rooms.map((r) => {
+    const slot = r.live_status === "overrun" ? r.overrun_booking : r.booking;
+    const text = tr(`room_${r.live_status}`).replace("{n}", Math.round(r.overrun_minutes ?? 0));
+    return el("tr", { "data-zone": r.zone, "data-status": r.live_status, ...(r.live_status === "overrun" ? { class: "overrun" } : {}) },
+      el("td", {}, r.room), el("td", {}, text), el("td", {}, slot ? `${clock(slot.start)}–${clock(slot.end)}` : ""));
+  });
+  target.replaceChildren(el("h2", {}, tr("rooms")), table([tr("room"), tr("now"), tr("booking")], rows));
+}
+
 export function renderLive(target, live) {
   const rows = live.bookings.map((b) => {
     const row = el("tr", b.no_show ? { class: "no-show" } : {},
@@ -98,10 +122,12 @@ async function refresh(root, parts) {
       api(`/api/hubs/${encodeURIComponent(id)}/bookings`, period()),
     ]);
     renderLive(parts.live, live);
+    renderRooms(parts.rooms, live);
     renderReport(parts.report, report);
     root.removeAttribute("aria-busy");
   } catch (err) {
     parts.report.replaceChildren();
+    parts.rooms.replaceChildren();
     if (err.status === 401 || err.status === 403) {
       // the page says once what is missing (a manager token); no second, raw message here
       parts.live.replaceChildren();
@@ -115,9 +141,10 @@ async function refresh(root, parts) {
 function start() {
   const root = document.getElementById("bookings");
   if (!root) return;
-  const parts = { live: el("div", { class: "bookings-live", "aria-live": "polite" }), report: el("div") };
+  const parts = { live: el("div", { class: "bookings-live", "aria-live": "polite" }),
+    rooms: el("div", { class: "bookings-rooms" }), report: el("div") };
   root.setAttribute("aria-busy", "true");
-  root.append(parts.live, parts.report);
+  root.append(parts.live, parts.rooms, parts.report);
   const again = () => refresh(root, parts);
   document.getElementById("hub")?.addEventListener("change", again);
   document.getElementById("filters")?.addEventListener("submit", () => setTimeout(again, 0));

@@ -269,11 +269,11 @@ export function updateNavLinks() {
  * HTTP error from a proxy) we open a new one with a back-off.  After every
  * (re)connect the caller gets onResync() to fetch a full snapshot, since
  * changes made while disconnected are not replayed.  refreshMs adds a periodic
- * full refresh as a fallback (kiosk).
+ * full refresh as a fallback (kiosk).  onRoom, if given, gets the "room" events.
  */
 export class LiveFeed {
-  constructor(hub, { onZone, onResync, onStatus, refreshMs = 0 }) {
-    Object.assign(this, { hub, onZone, onResync, onStatus, refreshMs });
+  constructor(hub, { onZone, onRoom = null, onResync, onStatus, refreshMs = 0 }) {
+    Object.assign(this, { hub, onZone, onRoom, onResync, onStatus, refreshMs });
     this.source = null;
     this.retryMs = 1000;
     this.timers = [];
@@ -294,6 +294,8 @@ export class LiveFeed {
       this.onResync();
     });
     source.addEventListener("zone", (event) => this.onZone(JSON.parse(event.data)));
+    // a bookable room's card changed (booked, released, free until ...): a RoomOut
+    if (this.onRoom) source.addEventListener("room", (event) => this.onRoom(JSON.parse(event.data)));
     source.addEventListener("error", () => {
       this.onStatus("reconnecting");
       if (source.readyState === EventSource.CLOSED && this.source === source) {

@@ -1,6 +1,6 @@
 // Member view (/) and kiosk (/kiosk, /?kiosk=1): every zone of a hub, live.
 import {
-  LiveFeed, api, ago, clockTime, dayTime, el, noteServerTime, params, sinceTime, setupHubPicker,
+  LiveFeed, api, ago, clockTime, dayTime, el, noteServerTime, params, serverNow, sinceTime, setupHubPicker,
   setupLangSwitch, stateIcon, t, translateStatic, updateNavLinks,
 } from "./common.js";
 import { forecastStrip, loadForecast } from "./forecast.js";
@@ -19,9 +19,11 @@ const OFFLINE_AFTER_MS = 10_000; // without the live feed this long, say so plai
 const SURE = 0.9; // p_occupied this far from 0.5 (≥ 0.9 / ≤ 0.1) is said plainly, else "probably"
 
 const $ = (id) => document.getElementById(id);
+const ROOMS_REFRESH_MS = 60_000; // a release happens because time passes: re-read the rooms now and then
 const view = {
   hub: null, zones: new Map(), order: [], feed: null, forecast: null, touched: new Map(),
   showClosed: false, lostAt: null, lastLive: null, offlineTimer: null,
+  rooms: new Map(), // bookable rooms with a calendar: zone id -> RoomOut (times only, never titles)
 };
 
 function group(zone) {
@@ -91,6 +93,32 @@ function bookingText(zone) {
   return t("booked_per", { units: units.map((u) => t(`unit_${u}`)).join(t("or")) });
 }
 
+/** "14:00" today, "i morgon 09:00" / "tisdag 09:00" on another day (hub time). */
+function untilText(iso, timeZone) {
+  const day = (d) => new Intl.DateTimeFormat("en-CA", { timeZone, dateStyle: "short" }).format(d);
+  return day(new Date(iso)) === day(new Date(serverNow())) ? clockTime(new Date(iso), timeZone) : dayTime(iso, timeZone);
+}
+
+function slotText(slot, timeZone) {
+  return `${untilText(slot.start, timeZone)}–${clockTime(new Date(slot.end), timeZone)}`;
+}
+
+/** The room's booking lines: "Bokat 13:00–14:00", "Ledigt till 14:00", "Bokat men oanvänt – ledigt att använda
+ * till 14:00", "Används utan bokning", then the next booking.  Times only: never a title or an organiser. */
+function roomLines(room, timeZone) {
+  const lines = [];
+  const until = room.free_until ? untilText(room.free_until, timeZone) : null;
+  if (room.status === "booked" && room.booking) lines.push(["booked", t("room_booked", { t: slotText(room.booking, timeZone) })]);
+  else if (room.status === "released") lines.push(["released", until ? t("room_released_until", { t: until }) : t("room_released")]);
+  else if (room.status === "released_in_use") lines.push(["released_in_use", t("room_released_in_use")]);
+  else if (room.status === "walk_in") lines.push(["walk_in", t("room_walk_in")]);
+  else if (room.status === "free" && until) lines.push(["free", t("room_free_until", { t: until })]);
+  if (room.next && room.status !== "booked") lines.push(["next", t("room_next", { t: slotText(room.next, timeZone) })]);
+  if (!lines.length) return null;
+  return el("div", { class: "room-booking", "data-status": room.status },
+    ...lines.map(([kind, text]) => el("p", { class: `rb rb-${kind}`, text })));
+}
+
 function cardBody(zone, index) {
   const hub = view.hub;
   const head = el("div", { class: "card-head" },
@@ -108,6 +136,8 @@ function cardBody(zone, index) {
     const title = p === null || p === undefined ? null : t("p_title", { p: Math.round(p * 100) });
     parts.push(el("p", { class: "state", title }, stateIcon(zone.state), el("span", { class: "state-text", text: stateText(zone) })));
   }
+  const room = zone.bookable ? view.rooms.get(zone.id) : null;
+  if (room) parts.push(roomLines(room, hub.timezone));
   const times = el("p", { class: "times" });
   if (zone.since) times.append(el("span", { class: "since", text: t("since", { t: sinceTime(zone.since, hub.timezone) }) }));
   times.append(el("span", { class: "confirmed",
@@ -151,6 +181,9 @@ function renderZone(zone) {
   const sure = sureness(zone);
   if (sure === null || isDeskArea(zone)) delete card.dataset.sure;
   else card.dataset.sure = String(sure);
+  const room = view.rooms.get(zone.id);
+  if (room) card.dataset.room = room.status;
+  else delete card.dataset.room;
   card.replaceChildren(...cardBody(zone, view.order.indexOf(zone.id)));
   if (before && before !== zone.state && !KIOSK) {
     $("announcer").textContent = t("announce", { zone: zone.name, state: t(zone.state).toLowerCase() });
@@ -228,6 +261,30 @@ async function snapshot() {
     $("error").hidden = true;
   } catch (err) {
     showError(err);
+  }
+}
+
+async function loadRooms() {
+  const hub = view.hub;
+  try {
+    const body = await api(`/api/hubs/${hub.id}/rooms`);
+    if (view.hub !== hub) return;
+    view.rooms = new Map(body.rooms.map((r) => [r.zone, r]));
+  } catch {
+    if (view.hub === hub) view.rooms = new Map(); // no calendar to read: the cards show the state only
+  }
+  for (const zone of view.zones.values()) if (zone.bookable) renderZone(zone);
+}
+
+function updateRoom(room) {
+  if (room.hub !== view.hub?.id) return;
+  const before = view.rooms.get(room.zone);
+  view.rooms.set(room.zone, room);
+  const zone = view.zones.get(room.zone);
+  if (!zone) return;
+  renderZone(zone);
+  if (room.status === "released" && before?.status !== "released" && !KIOSK) {
+    $("announcer").textContent = t("room_announce_released", { zone: zone.name });
   }
 }
 
@@ -309,11 +366,13 @@ function selectHub(hub) {
   renderHubState();
   view.feed = new LiveFeed(hub.id, {
     onZone: (zone) => update(zone),
-    onResync: snapshot,
+    onRoom: updateRoom,
+    onResync: () => snapshot().then(loadRooms),
     onStatus: setStatus,
     refreshMs: KIOSK ? KIOSK_REFRESH_MS : MEMBER_REFRESH_MS,
   }).start();
-  snapshot().then(refreshForecast);
+  view.rooms = new Map();
+  snapshot().then(loadRooms).then(refreshForecast);
 }
 
 function rerenderAll() {
@@ -350,6 +409,7 @@ async function main() {
   // Relative times ("2 min ago") age on screen; forecasts move with the clock.
   setInterval(() => { for (const zone of view.zones.values()) renderZone(zone); }, 15_000);
   setInterval(() => view.hub && refreshForecast(), FORECAST_REFRESH_MS);
+  setInterval(() => view.hub && loadRooms(), ROOMS_REFRESH_MS);
   setInterval(() => view.hub && refreshHub(), HUB_REFRESH_MS);
   if (KIOSK) setTimeout(() => location.reload(), KIOSK_RELOAD_MS);
   tickClock();

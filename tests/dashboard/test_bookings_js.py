@@ -69,7 +69,11 @@ def test_bookings_table_shows_live_no_shows_and_the_report(api_url: str, browser
     assert "no-show" in rows["Mötesrum Räven"].inner_text()
     assert rows["Mötesrum Räven"].get_attribute("class") == "no-show"
     assert "in use" in rows["Mötesrum Ekorren"].inner_text()
-    report = page.locator("#bookings > div:not(.bookings-live) tbody tr")
+    rooms = page.locator("#bookings .bookings-rooms tbody tr")  # every room with a calendar, now
+    assert {r.get_attribute("data-zone"): r.get_attribute("data-status") for r in rooms.all()} == {
+        "motesrum-ekorren": "booked", "motesrum-raven": "released"}
+    assert "released (no-show)" in rooms.filter(has_text="Räven").inner_text()
+    report = page.locator("#bookings > div:not(.bookings-live):not(.bookings-rooms) tbody tr")
     assert report.count() == 2
     raven = report.filter(has_text="Räven").locator("td")
     assert raven.nth(6).inner_text() == "2"  # yesterday's and today's booking were both no-shows
@@ -84,5 +88,5 @@ def test_the_manager_page_includes_the_bookings(api_url: str, browser) -> None:
     rows = page.locator("#bookings .bookings-live tbody tr")
     rows.first.wait_for(timeout=10_000)
     assert rows.count() == 2
-    assert page.locator("#bookings h2").count() == 2
+    assert page.locator("#bookings h2").count() == 3  # bookings now, the rooms now, booked vs used
     assert not errors, errors
