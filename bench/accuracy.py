@@ -12,15 +12,24 @@ points shown as free: the error that sends a member to a full room), median seco
 departure to the engine saying free, and the Brier score of ``p_occupied``.  A reliability table
 (predicted probability bins against observed frequency) pools every data set.
 
+**Tuned, leave-one-out** ("engine (LOO tuned)"): what ``hubsense tune --truth`` would pin, fitted
+on all recordings of a data set but one (or, for one long recording, all its days but one) and
+tested on the one left out.  Per zone it is the pinned ``vacancy_timeout_s`` on the same 16-point
+log grid within the kind's bounds (:func:`collector.engine.fit.candidates`) that is right most often
+on the training part, or no pin where the default engine is at least as good there.  Days of one
+recording are held out of *scoring* only: the engine still runs through the whole recording, as a
+live one would.
+
 Data sets: UCI (in the repository), the synthetic coworking day (generated), and every folder in
 the normalised format under ``$HUBSENSE_DATASETS`` (default ``bench/data/external``), which
-``bench/data/README.md`` tells how to make from the public recordings.  Data sets with several
-recordings (e.g. SPHERE's ten) are replayed one recording at a time, each from a fresh engine, and
-averaged.
+``bench/data/README.md`` tells how to make from the public recordings; the ``*allsensors*`` layouts
+are left out (they count pressure mats and cupboard contacts as PIRs, which no hubsense site has).
+Data sets with several recordings (e.g. SPHERE's ten) are replayed one recording at a time, each
+from a fresh engine, and averaged.
 
 Usage: ``.venv/bin/python bench/accuracy.py [--quick]``.  The last line is one JSON object with
-``accuracy`` (UCI), ``balanced_accuracy`` (UCI), ``datasets`` (name → accuracy), ``beats_baselines``
-and ``brier`` (pooled).
+``accuracy`` (UCI), ``balanced_accuracy`` (UCI), ``datasets`` (name → accuracy), ``tuned`` (name →
+leave-one-out tuned accuracy), ``beats_baselines`` and ``brier`` (pooled).
 """
 
 from __future__ import annotations
@@ -39,6 +48,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import accuracy_data as data
 from collector.engine.engine import Engine
+from collector.engine.fit import candidates
+from collector.engine.profiles import resolve
 from collector.engine.timeline import _EVENT, _STATUS, canonical
 from collector.model import OccupancyState
 from hubsense.config import Profile
@@ -227,6 +238,84 @@ def _departure_delays(times: list[float], truth: list[bool], occ: list[bool | No
     return out
 
 
+# -- leave-one-out tuning -------------------------------------------------------------------------
+
+TUNED = "engine (LOO tuned)"
+
+
+def _units(ds: data.Dataset, times: list[float]) -> list[int]:
+    """The UTC day of each scoring time, counted from the recording's first day."""
+    first = int(times[0] // 86400) if times else 0
+    return [int(t // 86400) - first for t in times]
+
+
+def _pinned(ds: data.Dataset, times: list[float]) -> list[Prediction]:
+    """The engine with every zone pinned to the k-th candidate of its kind, for each k."""
+    grids = {z.id: candidates(resolve(z)) for z in ds.hub.zones}
+    n = max(len(g) for g in grids.values())
+    return [predict_engine(ds, times, {z: Profile(vacancy_timeout_s=g[min(k, len(g) - 1)]) for z, g in grids.items()})
+            for k in range(n)]
+
+
+def _correct(ds: data.Dataset, times: list[float], pred: Prediction, units: list[int], n_units: int,
+             ) -> dict[str, list[list[int]]]:
+    """Per zone and unit: [correct, scored] (unknown is not scored)."""
+    out = {}
+    for z in ds.hub.zones:
+        counts = [[0, 0] for _ in range(n_units)]
+        for o, y, u in zip(pred[z.id][0], ds.truth_at(z.id, times), units, strict=True):
+            if o is not None:
+                counts[u][0] += o == y
+                counts[u][1] += 1
+        out[z.id] = counts
+    return out
+
+
+def _choose(counts: list[dict[str, list[list[int]]]], zone: str, held_out: int) -> int:
+    """Index of the best candidate for ``zone`` on every unit but ``held_out``: 0 is the default
+    engine, which keeps its place unless a pin is right more often (as ``hubsense tune`` decides)."""
+    best, best_acc = 0, None
+    for c, by_zone in enumerate(counts):
+        right = sum(x[0] for u, x in enumerate(by_zone[zone]) if u != held_out)
+        scored = sum(x[1] for u, x in enumerate(by_zone[zone]) if u != held_out)
+        if scored and (best_acc is None or right / scored > best_acc):
+            best, best_acc = c, right / scored
+    return best
+
+
+def loo_tuned(group: list[data.Dataset]) -> list[tuple[data.Dataset, list[float], Prediction]] | None:
+    """Leave-one-out tuned predictions of a data set group (recordings, or the days of one
+    recording), each with its scoring times; None when there is only one recording of one day."""
+    if len(group) > 1:
+        runs = [(ds, ds.grid()) for ds in group]
+        preds = [[predict_engine(ds, t), *_pinned(ds, t)] for ds, t in runs]
+        counts = []  # per candidate: zone -> per recording [correct, scored]
+        for c in range(len(preds[0])):
+            merged: dict[str, list[list[int]]] = {}
+            for r, (ds, t) in enumerate(runs):
+                one = _correct(ds, t, preds[r][c], [0] * len(t), 1)
+                for z, x in one.items():
+                    merged.setdefault(z, [[0, 0] for _ in runs])[r] = x[0]
+            counts.append(merged)
+        return [(ds, t, {z.id: preds[r][_choose(counts, z.id, r)][z.id] for z in ds.hub.zones})
+                for r, (ds, t) in enumerate(runs)]
+    ds = group[0]
+    times = ds.grid()
+    units = _units(ds, times)
+    n_units = max(units, default=0) + 1
+    if n_units < 2:
+        return None
+    preds = [predict_engine(ds, times), *_pinned(ds, times)]
+    counts = [_correct(ds, times, p, units, n_units) for p in preds]
+    tuned: Prediction = {}
+    for z in ds.hub.zones:
+        choice = [_choose(counts, z.id, u) for u in range(n_units)]
+        occ = [preds[choice[u]][z.id][0][i] for i, u in enumerate(units)]
+        p = [preds[choice[u]][z.id][1][i] for i, u in enumerate(units)]
+        tuned[z.id] = (occ, p)
+    return [(ds, times, tuned)]
+
+
 # -- the run --------------------------------------------------------------------------------------
 
 Predictor = Callable[[data.Dataset, list[float]], Prediction | None]
@@ -243,26 +332,35 @@ def datasets(quick: bool = False) -> list[data.Dataset]:
     out = [data.uci()]
     from bench import synthetic_day
 
-    out += synthetic_day.datasets(days=1 if quick else 3)
+    out += synthetic_day.datasets(days=2 if quick else 3)
     if EXTERNAL.is_dir():
         for folder in sorted(p for p in EXTERNAL.iterdir() if p.is_dir()):
             for layout in sorted(folder.glob("layout*.json")):
+                if "allsensors" in layout.stem:  # pressure mats and cupboard contacts counted as PIRs
+                    continue
                 name = folder.name + ("" if layout.stem == "layout" else "/" + layout.stem.removeprefix("layout_"))
                 ds = data.folder(folder, layout.name, name)
                 out += data.split_recordings(ds) if len(ds.recordings) > 1 else [ds]
     return out
 
 
-def evaluate(sets: list[data.Dataset]) -> dict[str, dict[str, Score]]:
-    """Scores by data set (recordings of a group pooled per recording) and predictor."""
+def evaluate(sets: list[data.Dataset], tune: bool = False) -> dict[str, dict[str, Score]]:
+    """Scores by data set (recordings of a group pooled per recording) and predictor; ``tune``: also
+    the leave-one-out tuned engine."""
     results: dict[str, dict[str, list[Score]]] = {}
+    groups: dict[str, list[data.Dataset]] = {}
     for ds in sets:
         times = ds.grid()
         group = ds.group or ds.name
+        groups.setdefault(group, []).append(ds)
         for name, predictor in PREDICTORS.items():
             pred = predictor(ds, times)
             if pred is not None:
                 results.setdefault(group, {}).setdefault(name, []).append(score(ds, times, pred))
+    if tune:
+        for group, members in groups.items():
+            for ds, times, pred in loo_tuned(members) or []:
+                results[group].setdefault(TUNED, []).append(score(ds, times, pred))
     return {g: {k: _mean(v) for k, v in by.items()} for g, by in results.items()}
 
 
@@ -293,9 +391,10 @@ def reliability(pairs: list[tuple[float, bool]], bins: int = 10) -> list[tuple[f
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--quick", action="store_true", help="one synthetic day instead of three")
+    ap.add_argument("--quick", action="store_true", help="two synthetic days instead of three")
+    ap.add_argument("--no-tune", action="store_true", help="leave out the leave-one-out tuned engine (faster)")
     args = ap.parse_args()
-    results = evaluate(datasets(args.quick))
+    results = evaluate(datasets(args.quick), tune=not args.no_tune)
     print(f"{'data set':<28} {'predictor':<18} {'acc':>7} {'bal':>7} {'false_free':>10} {'depart_s':>8} "
           f"{'brier':>6} {'n':>7}")
     beats = True
@@ -319,6 +418,7 @@ def main() -> None:
         "accuracy": round(uci.accuracy, 4),
         "balanced_accuracy": round(uci.balanced, 4),
         "datasets": {g: round(acc(by["engine (default)"]), 4) for g, by in results.items()},
+        "tuned": {g: round(acc(by[TUNED]), 4) for g, by in results.items() if TUNED in by},
         "beats_baselines": beats,
         "brier": round(pooled.brier, 4) if pooled.brier is not None else None,
     }))

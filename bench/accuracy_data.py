@@ -249,7 +249,8 @@ def folder(path: Path, layout: str, name: str | None = None, group: str = "") ->
     recs = [(_iso(r["start"]), _iso(r["end"])) for r in _read_csv(path / "recordings.csv")]
     if not recs:
         recs = [(events[0][0] - 1, events[-1][0] + 1)]
-    holes = _merge((_iso(r["start"]), _iso(r["end"])) for r in _read_csv(path / "unlabelled.csv"))
+    unlabelled = _read_csv(path / spec.get("unlabelled", "unlabelled.csv"))  # a layout may name its own
+    holes = _merge((_iso(r["start"]), _iso(r["end"])) for r in unlabelled)
     return Dataset(name or path.name, hub, events, truth, sorted(recs), holes, spec.get("notes", ""), group)
 
 

@@ -68,3 +68,25 @@ def test_a_closed_room_left_empty_turns_free_at_the_door_and_a_blip_never_locks_
     for c in locked:  # every lock began while someone really was inside
         t = c.at.timestamp()
         assert any(x - 60 <= t <= y for x, y in ds.truth["meeting"]), c
+
+
+def test_leave_one_out_chooses_on_the_other_units_and_keeps_the_default_unless_a_pin_beats_it() -> None:
+    counts = [{"z": [[8, 10], [1, 10], [5, 10]]},  # 0: the default engine
+              {"z": [[8, 10], [9, 10], [5, 10]]},  # 1: a pin
+              {"z": [[9, 10], [0, 10], [5, 10]]}]  # 2: another pin
+    assert accuracy._choose(counts, "z", held_out=0) == 1  # units 1 and 2: 14/20 beats 6/20 and 5/20
+    assert accuracy._choose(counts, "z", held_out=1) == 2  # units 0 and 2: 14/20 beats 13/20
+    tie = [{"z": [[5, 10], [5, 10]]}, {"z": [[5, 10], [5, 10]]}]
+    assert accuracy._choose(tie, "z", held_out=0) == 0
+
+
+def test_leave_one_out_tuned_predictions_cover_every_recording_and_day() -> None:
+    group = accuracy_data.split_recordings(accuracy_data.uci(limit=3000))
+    runs = accuracy.loo_tuned(group)
+    assert [ds.name for ds, _, _ in runs] == [ds.name for ds in group]
+    for ds, times, pred in runs:
+        assert set(pred) == {"room"} and len(pred["room"][0]) == len(times) == len(ds.grid())
+    one_day = synthetic_day.datasets(days=1)[0]
+    assert accuracy.loo_tuned([one_day]) is None  # nothing to leave out
+    days = accuracy.loo_tuned(synthetic_day.datasets(days=2))
+    assert len(days) == 1 and accuracy.score(*days[0]).n > 0
