@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from collector.engine import Engine
+from collector.engine.views import hub_counts
 from collector.model import StateChange, ZoneView
 from hubsense.config import Hub, Profile
 
@@ -136,6 +137,14 @@ class LiveState:
         """The zone's effective parameters and where each comes from (``Engine.parameters``)."""
         with self.lock:
             return self.engines[hub].parameters(zone)
+
+    def hub_counts(self, hub: str, now: datetime) -> tuple[dict[str, int], int, int, int, float]:
+        """(zones by state, agents, agents not online, stuck sensors, liveness deadline) of one hub, read
+        together under the lock without building its views (collector/network.py)."""
+        with self.lock:
+            engine = self.engines[hub]
+            counts, offline, stuck = hub_counts(engine, now.timestamp())
+            return counts, len(engine.agents), offline, stuck, self.liveness_deadline(hub)
 
     def liveness_deadline(self, hub: str) -> float:
         """When the first of the hub's live agents turns stale without further messages (inf: none

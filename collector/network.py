@@ -7,7 +7,10 @@ request at 1,000 hubs joins cached rows instead of reading 1,000 engines.
   (:attr:`collector.live.LiveState.hub_versions`: it was fed, or a timeout fired), when its opening
   state turns, when one of its agents' heartbeat deadlines passes (a silent agent makes its zones
   unknown at once, even before the ticker runs), and at the latest after :data:`LIVE_MAX_AGE_S`
-  (stuck-sensor flags grow with time alone).
+  (stuck-sensor flags grow with time alone).  In a running collector a background thread rebuilds
+  the changed rows every ``live_refresh_s`` (0.5 s), and a request serves a row up to ``max_lag_s``
+  (1 s) behind its hub's last change instead of rebuilding it, so the counts in ``/api/hubs`` and
+  ``/network`` are at most about a second behind the zones' own routes and SSE, which are live.
 * **History** (:meth:`NetworkSummaries.days`): per hub and local day, the open, known and occupied
   seconds of the whole hub (the hub total of :func:`collector.stats.utilisation.utilisation`).
   A past day is computed once; today and yesterday are recomputed by :meth:`NetworkSummaries.refresh`
@@ -43,20 +46,27 @@ LIVE_MAX_AGE_S = 60.0  # a live row is rebuilt at least this often (stuck flags 
 HORIZON_S = 8 * 86400.0  # opening_state looks this far ahead
 
 
-def hub_row(hub: Hub, views: list[ZoneView], now: datetime, default: bool = False, simulated: bool = False) -> dict:
-    """One ``/api/hubs`` entry (:class:`collector.api.models.HubOut`) as a plain dict."""
-    counts = dict.fromkeys(OccupancyState, 0)
-    for v in views:
-        counts[v.state] += 1
+def hub_row(hub: Hub, counts: dict[str, int], now: datetime, default: bool = False, simulated: bool = False) -> dict:
+    """One ``/api/hubs`` entry (:class:`collector.api.models.HubOut`) as a plain dict; ``counts``:
+    zones by state (``free`` / ``occupied`` / ``unknown``)."""
     open_now, opens_at, closes_at = opening_state(hub, now.timestamp())
     return {
         "id": hub.id, "name": hub.name, "address": hub.address, "city": hub.city, "region": hub.region,
-        "timezone": hub.timezone, "zones": len(hub.zones), "free": counts[OccupancyState.FREE],
-        "occupied": counts[OccupancyState.OCCUPIED], "unknown": counts[OccupancyState.UNKNOWN],
+        "timezone": hub.timezone, "zones": len(hub.zones), "free": counts.get(OccupancyState.FREE.value, 0),
+        "occupied": counts.get(OccupancyState.OCCUPIED.value, 0),
+        "unknown": counts.get(OccupancyState.UNKNOWN.value, 0),
         "open_now": open_now, "opens_at": from_epoch(opens_at) if opens_at is not None else None,
         "closes_at": from_epoch(closes_at) if closes_at is not None else None,
         "default": default, "simulated": simulated,
     }
+
+
+def view_counts(views: list[ZoneView]) -> dict[str, int]:
+    """Zones by state from a hub's views."""
+    counts = dict.fromkeys((s.value for s in OccupancyState), 0)
+    for v in views:
+        counts[v.state.value] += 1
+    return counts
 
 
 def _dumps(payload: object) -> bytes:
@@ -69,6 +79,7 @@ class LiveRow:
 
     version: int
     valid_until: float
+    built_at: float
     hub: dict  # the /api/hubs entry
     hub_json: bytes
     agents: int
@@ -143,12 +154,15 @@ class NetworkSummaries:
     default_hub: str | None = None
     simulated: bool = False
     refresh_s: float = 300.0
+    live_refresh_s: float = 0.5  # the background thread rebuilds changed live rows this often
+    max_lag_s: float = 1.0  # ... and requests may get a row this much older than the hub's last change
     _rows: dict[str, LiveRow] = field(default_factory=dict, repr=False)
     _days: dict[str, dict[date, Day]] = field(default_factory=dict, repr=False)
     _queues: dict[str, AgentQueues] = field(default_factory=dict, repr=False)
     _overviews: dict[str, tuple[LiveRow, float | None, date, bytes]] = field(default_factory=dict, repr=False)
     _history_at: float | None = field(default=None, repr=False)
     _thread: threading.Thread | None = field(default=None, repr=False)
+    _live_thread: threading.Thread | None = field(default=None, repr=False)
     _stop: threading.Event = field(default_factory=threading.Event, repr=False)
 
     def __post_init__(self) -> None:
@@ -159,28 +173,42 @@ class NetworkSummaries:
     # --- live ------------------------------------------------------------------------------
 
     def row(self, hub_id: str, now: datetime) -> LiveRow:
-        """The hub's live row, rebuilt only when it is out of date."""
+        """The hub's live row, rebuilt only when it is out of date.  While the background thread keeps
+        the rows up to date (:meth:`start`), a row whose hub changed is still served for up to
+        ``max_lag_s`` (the thread rebuilds it meanwhile), so a request never rebuilds many rows."""
         row = self._rows.get(hub_id)
         t = now.timestamp()
-        if row is None or row.version != self.live.hub_versions[hub_id] or t >= row.valid_until:
-            row = self._rows[hub_id] = self._build(hub_id, now)
+        if row is not None and t < row.valid_until and (
+                row.version == self.live.hub_versions[hub_id]
+                or (self._live_thread is not None and t - row.built_at < self.max_lag_s)):
+            return row
+        row = self._rows[hub_id] = self._build(hub_id, now)
         return row
 
     def _build(self, hub_id: str, now: datetime) -> LiveRow:
         hub = self.hubs[hub_id]
         t = now.timestamp()
-        with self.live.lock:  # one consistent reading: version, views and health together
-            version = self.live.hub_versions[hub_id]
-            views = self.live.views(hub_id, now)
-            health = self.live.health(hub_id, now)
-            deadline = self.live.liveness_deadline(hub_id)
-        row = hub_row(hub, views, now, default=hub_id == self.default_hub, simulated=self.simulated)
+        version = self.live.hub_versions[hub_id]  # read first: a change after it only makes the row older
+        counts, agents, offline, stuck, deadline = self.live.hub_counts(hub_id, now)
+        row = hub_row(hub, counts, now, default=hub_id == self.default_hub, simulated=self.simulated)
         turns = row["opens_at"] or row["closes_at"]
         # spread the time-based rebuilds of many hubs over the minute instead of all at once
         valid_until = min(deadline, t + LIVE_MAX_AGE_S * (0.5 + self._rng.random()),
                           turns.timestamp() if turns is not None else t + HORIZON_S)
-        return LiveRow(version, valid_until, row, _dumps(row), len(health),
-                       sum(1 for h in health if not h["online"]), sum(len(h["stuck_sensors"]) for h in health))
+        return LiveRow(version, valid_until, t, row, _dumps(row), agents, offline, stuck)
+
+    def warm(self, now: datetime) -> int:
+        """Rebuild every row that is out of date, and the network overview's rows with it (the
+        background thread, every ``live_refresh_s``); returns how many live rows were rebuilt."""
+        t, built = now.timestamp(), 0
+        versions = self.live.hub_versions
+        for hub_id in self.hubs:
+            row = self._rows.get(hub_id)
+            if row is None or row.version != versions[hub_id] or t >= row.valid_until:
+                self._rows[hub_id] = self._build(hub_id, now)
+                built += 1
+            self.overview_json(hub_id, now)
+        return built
 
     def hubs_json(self, hub_ids: Iterable[str], now: datetime) -> bytes:
         """The ``/api/hubs`` body for these hubs: cached rows joined."""
@@ -292,20 +320,32 @@ class NetworkSummaries:
     # --- background refresh ------------------------------------------------------------------
 
     def start(self) -> None:
-        """Refresh now and then every ``refresh_s`` in a daemon thread, until :meth:`stop`."""
+        """Keep the rows up to date in two daemon threads until :meth:`stop`: live rows every
+        ``live_refresh_s``, history (:meth:`refresh`) now and every ``refresh_s``."""
         if self._thread is not None:
             return
         self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="network-summaries", daemon=True)
+        self._live_thread = threading.Thread(target=self._run_live, name="network-live", daemon=True)
+        self._thread = threading.Thread(target=self._run_history, name="network-history", daemon=True)
+        self._live_thread.start()
         self._thread.start()
 
     def stop(self) -> None:
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(10)
-            self._thread = None
+        for thread in (self._thread, self._live_thread):
+            if thread is not None:
+                thread.join(10)
+        self._thread = self._live_thread = None
 
-    def _run(self) -> None:
+    def _run_live(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.warm(datetime.now(UTC))
+            except Exception:  # never end the thread; the next round retries
+                log.exception("network summaries: live rows failed")
+            self._stop.wait(self.live_refresh_s)
+
+    def _run_history(self) -> None:
         while not self._stop.is_set():
             try:
                 self.refresh(datetime.now(UTC))

@@ -48,3 +48,21 @@ def hubs() -> dict[str, Hub]:
 @pytest.fixture(scope="session")
 def stockholm(hubs: dict[str, Hub]) -> Hub:
     return hubs["stockholm"]
+
+
+FLEET_SIZE = 1000
+
+
+@pytest.fixture(scope="session")
+def fleet_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """1,000 generated hub configs like stockholm.toml (``hubsense simulate --hubs``), written once per session."""
+    from collector.fleet import write_hub_configs
+
+    out = tmp_path_factory.mktemp("fleet")
+    write_hub_configs(FLEET_SIZE, out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def fleet(fleet_dir: Path) -> dict[str, Hub]:
+    return load_hubs([fleet_dir])

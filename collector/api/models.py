@@ -19,7 +19,7 @@ from collector.bookings.calendar import Booking
 from collector.bookings.rooms import RoomEventType, RoomNow, RoomStatus
 from collector.bookings.usage import BookingOutcome, BookingStatus
 from collector.model import OccupancyState, ZoneView
-from collector.network import hub_row
+from collector.network import hub_row, view_counts
 from collector.notify.events import EventType
 from hubsense.config import BillingPolicy, BookingUnit, Hub, Zone, ZoneKind
 
@@ -103,7 +103,7 @@ class HubOut(BaseModel):
     @classmethod
     def build(cls, hub: Hub, views: list[ZoneView], now: datetime, default: bool = False,
               simulated: bool = False) -> HubOut:
-        return cls(**hub_row(hub, views, now, default, simulated))
+        return cls(**hub_row(hub, view_counts(views), now, default, simulated))
 
 
 class SpoolStatus(BaseModel):

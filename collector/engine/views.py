@@ -118,3 +118,18 @@ def agent_health(engine: Engine, now: float) -> list[dict]:
             "zones": list(agent.zones),
         })
     return out
+
+
+def hub_counts(engine: Engine, now: float) -> tuple[dict[str, int], int, int]:
+    """(zones by state as :func:`zone_view` judges them, agents not online, stuck sensors) without
+    building every view: the per-hub row of ``/api/hubs`` and the network overview at many hubs."""
+    counts = {state.value: 0 for state in type(UNKNOWN)}
+    stuck = 0
+    for zone in engine.zones.values():
+        state = zone.state
+        if state is not UNKNOWN and zone.agents and _live_mask(engine, zone, now) is not None:
+            state = UNKNOWN
+        counts[state.value] += 1
+        stuck += len(stuck_sensors(engine, zone, now))
+    offline = sum(1 for a in engine.agents.values() if a.reason_at(now, engine.stale_factor) is not None)
+    return counts, offline, stuck

@@ -215,24 +215,185 @@ export function chooseHub(hubs) {
   return byId(params.get("hub")) || byId(localStorage.getItem(HUB_KEY)) || hubs.find((h) => h.default) || hubs[0];
 }
 
-/** The hub picker shared by the views: fills the <select>, keeps ?hub= in the URL and remembers
- * the choice on this device (a kiosk set up with ?hub= keeps showing that hub). */
+/** Text for searching: lower case, without diacritics ("orebro" finds "Örebro"). */
+export const fold = (s) => (s || "").normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
+
+const PLAIN_PICKER_MAX = 5; // up to this many hubs: a plain <select>; more: a search box with a grouped list
+
+/** The hub picker shared by the views.  Lists the hubs /api/hubs returns (only those the token may
+ * see), keeps ?hub= in the URL and remembers the choice on this device (a kiosk set up with ?hub=
+ * keeps showing that hub).  Two to five hubs: a plain <select>.  More: a combobox that searches by
+ * name, city, region and id, groups by region when the configs give one, and shows each hub's state.
+ * Returns { hubs, hub, reload } (reload: fetch the list again, e.g. after a token was saved). */
 export async function setupHubPicker(select, onChange) {
-  const hubs = await api("/api/hubs");
-  select.replaceChildren(...hubs.map((h) => new Option(h.name, h.id)));
-  const asked = params.get("hub");
-  const hub = chooseHub(hubs);
-  if (hub) select.value = hub.id;
-  select.addEventListener("change", () => {
-    setParam("hub", select.value);
-    rememberHub(select.value);
-    onChange(hubs.find((h) => h.id === select.value));
-  });
-  if (hub) {
+  const picker = { hubs: [], hub: null, widget: null };
+  const choose = (hub) => {
+    picker.hub = hub;
     setParam("hub", hub.id);
-    if (asked === hub.id) rememberHub(hub.id); // an explicit ?hub=, not the default
+    rememberHub(hub.id);
+    onChange(hub);
+  };
+  picker.reload = async () => {
+    const hubs = await api("/api/hubs");
+    const asked = params.get("hub");
+    picker.hubs = hubs;
+    picker.hub = chooseHub(hubs) ?? null;
+    if (!picker.widget || picker.widget.plain !== hubs.length <= PLAIN_PICKER_MAX) {
+      const current = picker.widget ? picker.widget.element : select;
+      picker.widget = hubs.length <= PLAIN_PICKER_MAX ? new PlainPicker(current, choose) : new HubSearch(current, choose);
+    }
+    picker.widget.show(hubs, picker.hub);
+    if (picker.hub) {
+      setParam("hub", picker.hub.id);
+      if (asked === picker.hub.id) rememberHub(picker.hub.id); // an explicit ?hub=, not the default
+    }
+    return picker.hub;
+  };
+  await picker.reload();
+  return picker;
+}
+
+class PlainPicker {
+  constructor(select, choose) {
+    this.plain = true;
+    this.element = select;
+    if (select.tagName !== "SELECT") {
+      this.element = el("select", { id: select.id });
+      (select.closest(".hub-search") ?? select).replaceWith(this.element);
+    }
+    this.element.addEventListener("change", () => choose(this.hubs.find((h) => h.id === this.element.value)));
   }
-  return { hubs, hub };
+
+  show(hubs, hub) {
+    this.hubs = hubs;
+    this.element.replaceChildren(...hubs.map((h) => new Option(h.name, h.id)));
+    if (hub) this.element.value = hub.id;
+  }
+}
+
+/** A combobox (ARIA 1.2 pattern): a text box that filters a listbox of hubs grouped by region. */
+class HubSearch {
+  constructor(select, choose) {
+    this.plain = false;
+    this.choose = choose;
+    this.hubs = [];
+    this.current = null;
+    this.active = -1;
+    this.element = el("input", {
+      id: select.id, type: "text", role: "combobox", "aria-autocomplete": "list", "aria-expanded": "false",
+      "aria-controls": `${select.id}-options`, autocomplete: "off", spellcheck: "false", class: "hub-search-input",
+    });
+    this.list = el("ul", { id: `${select.id}-options`, role: "listbox", class: "hub-options", hidden: true });
+    this.box = el("div", { class: "hub-search" }, this.element, this.list);
+    select.replaceWith(this.box);
+    this.element.addEventListener("focus", () => { this.element.select(); this.open(); });
+    this.element.addEventListener("input", () => { this.render(); this.setOpen(true); });
+    this.element.addEventListener("keydown", (event) => this.key(event));
+    this.element.addEventListener("blur", () => setTimeout(() => this.close(), 150));
+    this.list.addEventListener("mousedown", (event) => event.preventDefault()); // keep focus in the box
+    this.list.addEventListener("click", (event) => {
+      const option = event.target.closest("[role=option]");
+      if (option) this.pick(this.hubs.find((h) => h.id === option.dataset.hub));
+    });
+  }
+
+  show(hubs, hub) {
+    this.hubs = hubs;
+    this.current = hub;
+    this.element.setAttribute("aria-label", t("picker_label", { n: hubs.length }));
+    this.element.placeholder = t("picker_placeholder");
+    this.element.value = hub ? hub.name : "";
+  }
+
+  open() {
+    this.render(true);
+    this.setOpen(true);
+  }
+
+  close() {
+    this.setOpen(false);
+    if (this.current) this.element.value = this.current.name;
+  }
+
+  setOpen(open) {
+    this.list.hidden = !open;
+    this.element.setAttribute("aria-expanded", String(open));
+  }
+
+  matches(all = false) {
+    const q = fold(this.element.value.trim());
+    if (all || !q || (this.current && this.element.value === this.current.name)) return this.hubs;
+    return this.hubs.filter((h) => [h.id, h.name, h.city, h.region].some((v) => fold(v).includes(q)));
+  }
+
+  render(all = false) {
+    const hubs = this.matches(all);
+    const grouped = this.hubs.some((h) => h.region);
+    const groups = new Map();
+    for (const h of hubs) {
+      const key = grouped ? h.region || t("picker_other_region") : "";
+      if (!groups.has(key)) groups.set(key, []);
+      groups.get(key).push(h);
+    }
+    const keys = [...groups.keys()].sort((a, b) => a.localeCompare(b, lang));
+    this.options = [];
+    const items = [];
+    for (const key of keys) {
+      const members = groups.get(key).sort((a, b) => a.name.localeCompare(b.name, lang));
+      const options = members.map((h) => this.option(h));
+      this.options.push(...options);
+      if (grouped) {
+        const label = el("li", { role: "presentation", class: "hub-group", text: `${key} (${members.length})` });
+        items.push(el("li", { role: "group", "aria-label": key }, el("ul", { role: "presentation" }, label, ...options)));
+      } else items.push(...options);
+    }
+    if (!hubs.length) items.push(el("li", { role: "presentation", class: "hub-none", text: t("picker_none") }));
+    this.list.replaceChildren(...items);
+    this.setActive(this.options.findIndex((o) => o.dataset.hub === this.current?.id));
+  }
+
+  option(h) {
+    const state = h.open_now ? [t("picker_free", { n: h.free }), h.unknown ? t("picker_unknown", { n: h.unknown }) : ""]
+      .filter(Boolean).join(" · ") : t("picker_closed");
+    return el("li", { role: "option", id: `hub-opt-${h.id}`, "data-hub": h.id, "aria-selected": String(h.id === this.current?.id),
+      class: h.unknown ? "hub-option has-unknown" : "hub-option" },
+      el("span", { class: "hub-option-name", text: h.name }),
+      h.city ? el("span", { class: "hub-option-city", text: h.city }) : null,
+      el("span", { class: "hub-option-state", text: state }));
+  }
+
+  setActive(index) {
+    this.active = index;
+    this.options.forEach((o, i) => o.classList.toggle("active", i === index));
+    const option = this.options[index];
+    if (option) {
+      this.element.setAttribute("aria-activedescendant", option.id);
+      option.scrollIntoView({ block: "nearest" });
+    } else this.element.removeAttribute("aria-activedescendant");
+  }
+
+  key(event) {
+    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      event.preventDefault();
+      if (this.list.hidden) this.open();
+      const step = event.key === "ArrowDown" ? 1 : -1;
+      this.setActive(Math.max(0, Math.min(this.options.length - 1, this.active + step)));
+    } else if (event.key === "Enter") {
+      event.preventDefault();
+      const option = this.options[this.active] ?? (this.options.length === 1 ? this.options[0] : null);
+      if (option) this.pick(this.hubs.find((h) => h.id === option.dataset.hub));
+    } else if (event.key === "Escape") {
+      this.close();
+    }
+  }
+
+  pick(hub) {
+    if (!hub) return;
+    this.current = hub;
+    this.close();
+    this.element.blur();
+    this.choose(hub);
+  }
 }
 
 export function setupLangSwitch(button, onSwitch) {

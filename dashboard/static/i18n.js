@@ -200,6 +200,13 @@ export const DICTS = {
     net_csv_overview: "Översikt",
     net_csv_compare: "Jämförelse av beläggning, 4 veckor per vecka",
     net_sort: "Sortera efter {col}",
+    picker_label: "Hubb (sök bland {n})",
+    picker_placeholder: "Sök hubb, stad eller region",
+    picker_other_region: "Övriga",
+    picker_none: "Ingen hubb matchar.",
+    picker_free: "{n} lediga",
+    picker_unknown: "{n} okända",
+    picker_closed: "stängd",
   },
   en: {
     lang_name: "English",
@@ -398,6 +405,13 @@ export const DICTS = {
     net_csv_overview: "Overview",
     net_csv_compare: "Utilisation compared, 4 weeks by week",
     net_sort: "Sort by {col}",
+    picker_label: "Hub (search among {n})",
+    picker_placeholder: "Search hub, city or region",
+    picker_other_region: "Other",
+    picker_none: "No hub matches.",
+    picker_free: "{n} free",
+    picker_unknown: "{n} unknown",
+    picker_closed: "closed",
   },
 };
 

@@ -439,11 +439,13 @@ async function main() {
     updateNavLinks();
   });
   $("token").value = token();
-  $("token-form").addEventListener("submit", (event) => {
+  $("token-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     saveToken($("token").value.trim());
+    // the hub list follows the token (a hub-scoped token sees only its hubs)
+    const hub = state.picker ? await state.picker.reload().catch(() => state.hub) : state.hub;
     // every panel reloads with the new token, the bookings too (dashboard/static/bookings.js)
-    if (state.hub) selectHub(state.hub);
+    if (hub) selectHub(hub);
     document.dispatchEvent(new CustomEvent("hubsense:reload"));
   });
   $("filters").addEventListener("submit", (event) => {
@@ -455,8 +457,8 @@ async function main() {
   });
   $("heat-zone").addEventListener("change", () => { setParam("zone", $("heat-zone").value); renderHeatmap(); });
   try {
-    const { hub } = await setupHubPicker($("hub"), selectHub);
-    if (hub) selectHub(hub);
+    state.picker = await setupHubPicker($("hub"), selectHub);
+    if (state.picker.hub) selectHub(state.picker.hub);
   } catch (err) {
     showError(err);
   }

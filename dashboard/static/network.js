@@ -3,7 +3,7 @@
 // data quality — sortable, filterable, each hub linking to its own views.  Rows come from
 // /api/network/hubs, which the server builds from cached per-hub summaries.
 import {
-  ApiError, api, apiUrl, download, el, params, percent, saveToken, setParam, setupLangSwitch, t, token,
+  ApiError, api, apiUrl, download, el, fold, params, percent, saveToken, setParam, setupLangSwitch, t, token,
   translateStatic, updateNavLinks,
 } from "./common.js";
 
@@ -11,8 +11,6 @@ const $ = (id) => document.getElementById(id);
 const REFRESH_MS = 30_000;
 const state = { data: null, sort: params.get("sort") || "", dir: params.get("dir") === "desc" ? -1 : 1, locked: false };
 
-/** Text for searching: lower case, without diacritics ("orebro" finds "Örebro"). */
-const fold = (s) => (s || "").normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
 const util = (f) => (f ? f.utilisation : null);
 const problems = (h) => h.unknown > 0 || h.agents_offline > 0 || h.stuck_sensors > 0 || (h.dropped ?? 0) > 0;
 
@@ -166,10 +164,12 @@ function showError(err) {
 async function load() {
   try {
     state.data = await api("/api/network/hubs");
+    performance.mark("network-data");
     $("error").hidden = true;
     setLocked(false);
     fillRegions();
     render();
+    performance.mark("network-rendered");
   } catch (err) {
     showError(err);
   }
