@@ -8,8 +8,9 @@ as its own process.  A load generator publishes what every agent of every hub wo
 MQTT v5 at QoS 1), following the simulator's visit patterns for a busy weekday hour
 (``collector.simulate.hub_messages``), timed so that each hub sends ``--factor`` times the busy-hour
 rate of 0.588 events/s (26 sensors); it does not run 4 x N agent processes.  Meanwhile one client
-asks, in turn, ``/api/hubs``, one hub's zones, the network overview and one statistics call (a week
-of utilisation of one hub), about 20 requests a second (a few dashboards), and the collector process
+asks, in turn, ``/api/hubs``, one hub's zones, the network overview, ``/healthz`` (the baseline: a
+route that does next to nothing, served the same way) and one statistics call (a week of utilisation
+of one hub), about 20 requests a second (a few dashboards), and the collector process
 is sampled with psutil (CPU % of one core over the load, API requests included; peak RSS).
 
 Run: ``.venv/bin/python bench/scale.py [--hubs 2 100 1000] [--seconds 30] [--factor 1]``
@@ -175,7 +176,8 @@ def ask(url: str, hubs: list[str], lat: Latencies, stop: threading.Event, stats_
         i = 0
         while not stop.is_set():
             hub = hubs[i % len(hubs)]
-            calls = [("api_hubs", "/api/hubs"), ("zones", f"/api/hubs/{hub}/zones"), ("network", "/api/network/hubs")]
+            calls = [("api_hubs", "/api/hubs"), ("zones", f"/api/hubs/{hub}/zones"), ("network", "/api/network/hubs"),
+                     ("healthz", "/healthz")]  # the baseline: a route that does next to nothing
             if i % stats_every == 0:
                 calls.append(("stats", f"/api/hubs/{hub}/utilisation?{week}"))
             for name, path in calls:
@@ -270,6 +272,7 @@ def run(n: int, seconds: float, factor: float) -> dict:
         "api_hubs_p99_ms": _r(lat.p("api_hubs", 0.99)), "api_hubs_p50_ms": _r(lat.p("api_hubs", 0.5)),
         "zones_p99_ms": _r(lat.p("zones", 0.99)), "network_p99_ms": _r(lat.p("network", 0.99)),
         "network_p50_ms": _r(lat.p("network", 0.5)), "stats_p99_ms": _r(lat.p("stats", 0.99)),
+        "healthz_p50_ms": _r(lat.p("healthz", 0.5)), "healthz_p99_ms": _r(lat.p("healthz", 0.99)),
         "requests": sum(len(v) for v in lat.ms.values()), "stored": health.get("stored"),
         "rejected": sum(health.get("rejected", {}).values()), "received": health.get("received"),
         "duplicates": health.get("duplicates"), "events_published": pub.events,
@@ -294,12 +297,13 @@ def main() -> None:
     args = parser.parse_args()
     results = [run(n, args.seconds, args.factor) for n in args.hubs]
     print("| hubs | offered events/s | collector CPU % | RSS MB | startup s | /api/hubs p50 / p99 ms | zones p99 ms "
-          "| /network p50 / p99 ms | statistics p99 ms | stored | rejected |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+          "| /network p50 / p99 ms | statistics p99 ms | baseline /healthz p50 / p99 ms | stored | rejected |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         print(f"| {r['hubs']} | {r['events_per_s_offered']} | {r['cpu_pct']} | {r['rss_mb']} | {r['startup_s']} | "
               f"{r['api_hubs_p50_ms']} / {r['api_hubs_p99_ms']} | {r['zones_p99_ms']} | {r['network_p50_ms']} / "
-              f"{r['network_p99_ms']} | {r['stats_p99_ms']} | {r['stored']} | {r['rejected']} |")
+              f"{r['network_p99_ms']} | {r['stats_p99_ms']} | {r['healthz_p50_ms']} / {r['healthz_p99_ms']} | "
+              f"{r['stored']} | {r['rejected']} |")
     print(json.dumps(max(results, key=lambda r: r["hubs"])))
 
 

@@ -163,6 +163,9 @@ class NetworkSummaries:
     _history_at: float | None = field(default=None, repr=False)
     _thread: threading.Thread | None = field(default=None, repr=False)
     _live_thread: threading.Thread | None = field(default=None, repr=False)
+    _generation: int = field(default=0, repr=False)  # +1 whenever any live row is rebuilt
+    _warmed_at: float = field(default=float("-inf"), repr=False)  # when warm() last finished (epoch s)
+    _joined: dict[str, tuple[tuple, bytes]] = field(default_factory=dict, repr=False)
     _stop: threading.Event = field(default_factory=threading.Event, repr=False)
 
     def __post_init__(self) -> None:
@@ -183,6 +186,7 @@ class NetworkSummaries:
                 or (self._live_thread is not None and t - row.built_at < self.max_lag_s)):
             return row
         row = self._rows[hub_id] = self._build(hub_id, now)
+        self._generation += 1
         return row
 
     def _build(self, hub_id: str, now: datetime) -> LiveRow:
@@ -206,13 +210,30 @@ class NetworkSummaries:
             row = self._rows.get(hub_id)
             if row is None or row.version != versions[hub_id] or t >= row.valid_until:
                 self._rows[hub_id] = self._build(hub_id, now)
+                self._generation += 1
                 built += 1
             self.overview_json(hub_id, now)
+        self._warmed_at = t
         return built
 
     def hubs_json(self, hub_ids: Iterable[str], now: datetime) -> bytes:
         """The ``/api/hubs`` body for these hubs: cached rows joined."""
-        return b"[" + b",".join(self.row(h, now).hub_json for h in hub_ids) + b"]"
+        return self._joined_body("hubs", tuple(hub_ids), now, lambda h: self.row(h, now).hub_json)
+
+    def _joined_body(self, name: str, ids: tuple[str, ...], now: datetime, part) -> bytes:
+        """``[part(h), ...]`` as JSON.  While the background thread keeps the rows fresh (its last round
+        less than ``max_lag_s`` ago), the joined body itself is kept until any row changes, so a request
+        at 1,000 hubs costs a lookup instead of 1,000 row checks."""
+        t = now.timestamp()
+        fresh = self._live_thread is not None and t - self._warmed_at < self.max_lag_s
+        key = (ids, self._generation, self._history_at, now.date())
+        hit = self._joined.get(name)
+        if fresh and hit is not None and hit[0] == key:
+            return hit[1]
+        body = b"[" + b",".join(part(h) for h in ids) + b"]"
+        if fresh:
+            self._joined[name] = (key, body)  # one entry per route: the common case is one set of hubs
+        return body
 
     # --- history ---------------------------------------------------------------------------
 
@@ -305,6 +326,10 @@ class NetworkSummaries:
             "yesterday": total([by_date[yesterday]]).as_dict() if have else None,
             "week": total(by_date[d] for d in _dates(monday, today)).as_dict() if have else None,
         }
+
+    def overview_body(self, hub_ids: Iterable[str], now: datetime) -> bytes:
+        """The network overview's rows for these hubs as one JSON list."""
+        return self._joined_body("overview", tuple(hub_ids), now, lambda h: self.overview_json(h, now))
 
     def overview_json(self, hub_id: str, now: datetime) -> bytes:
         """:meth:`overview` as JSON, cached until the hub's live row or the history changes."""

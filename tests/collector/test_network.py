@@ -3,6 +3,7 @@ the zone views; daily utilisation that adds up to the statistics API's figures."
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from collector.simulate import simulate_history
 from collector.store.sqlite import SqliteStore
 from hubsense.config import Hub
 from hubsense.protocol import kind_spec
+from tests.support import wait_for
 
 
 def liven(live: LiveState, hub: Hub, now: datetime, agents: int = 4) -> None:
@@ -145,3 +147,30 @@ def test_date_buckets() -> None:
         (date(2026, 12, 15), date(2027, 1, 1)), (date(2027, 1, 1), date(2027, 2, 1)),
         (date(2027, 2, 1), date(2027, 2, 2))]
     assert len(date_buckets(date(2026, 3, 1), date(2026, 4, 1), "day")) == 31
+
+
+def test_the_background_thread_keeps_rows_fresh_and_the_body_cached(tmp_path: Path,
+                                                                   fleet50: dict[str, Hub]) -> None:
+    now = datetime.now(UTC)
+    live = LiveState(fleet50)
+    for hub in fleet50.values():
+        liven(live, hub, now)
+    store = SqliteStore(tmp_path / "db.sqlite3")
+    summaries = NetworkSummaries(fleet50, live, store, refresh_s=3600)
+    summaries.start()
+    try:
+        wait_for(lambda: summaries.history_at is not None and summaries._warmed_at > 0, timeout=30)
+        body = summaries.hubs_json(fleet50, datetime.now(UTC))
+        assert summaries.hubs_json(fleet50, datetime.now(UTC)) is body  # joined once, while nothing changes
+        hub = next(iter(fleet50.values()))
+        with live.feeding(hub.id) as engine:
+            engine.status(hub.agents[0].id, False, datetime.now(UTC))
+
+        def unknown() -> int:
+            rows = json.loads(summaries.hubs_json(fleet50, datetime.now(UTC)))
+            return next(r["unknown"] for r in rows if r["id"] == hub.id)
+
+        wait_for(unknown, timeout=10)  # within a round of the thread (0.5 s) plus the allowed lag (1 s)
+    finally:
+        summaries.stop()
+        store.close()
