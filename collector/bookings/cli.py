@@ -1,4 +1,5 @@
-"""``hubsense bookings show``: list the bookings hubsense reads from a room's calendar.
+"""``hubsense bookings show``: list the bookings hubsense reads from a room's calendar, with the
+organisation each is attributed to (``unassigned`` when none of the hub config's matches).
 
 For installers: check that a calendar file or URL parses and that recurring
 events land where the booking system shows them, before (or after) adding it
@@ -13,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from collector.bookings.sources import CalendarSources, CalendarUnavailable
-from hubsense.config import DEFAULT_CONFIG_DIR, load_hubs
+from hubsense.config import DEFAULT_CONFIG_DIR, UNASSIGNED, load_hubs
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -56,6 +57,6 @@ def _show(args: argparse.Namespace) -> int:
     tz = hubs[args.hub].tz
     for b in bookings:
         start, end = b.start.astimezone(tz), b.end.astimezone(tz)
-        print(f"{start:%Y-%m-%d %a %H:%M}-{end:%H:%M}  {b.zone}")
+        print(f"{start:%Y-%m-%d %a %H:%M}-{end:%H:%M}  {b.zone}  {b.organisation or UNASSIGNED}")
     print(f"{len(bookings)} booking(s) in the next {args.days:g} days", file=sys.stderr)
     return 0

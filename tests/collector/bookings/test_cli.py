@@ -13,6 +13,7 @@ def _calendar(path: Path, start: datetime) -> Path:
     fmt = "%Y%m%dT%H%M%SZ"
     path.write_text(
         "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VEVENT\r\nUID:w\r\n"
+        "ORGANIZER;CN=Bo:mailto:bo@regionstockholm.se\r\n"
         f"DTSTART:{start.strftime(fmt)}\r\nDTEND:{(start + timedelta(hours=1)).strftime(fmt)}\r\n"
         "RRULE:FREQ=DAILY;COUNT=20\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
     return path
@@ -26,7 +27,8 @@ def test_show_lists_recurring_bookings_in_local_time(tmp_path: Path, capsys: pyt
     out, err = capsys.readouterr()
     assert code == 0, err
     lines = out.splitlines()
-    assert 2 <= len(lines) <= 3 and all(line.endswith("motesrum-ekorren") for line in lines)
+    assert 2 <= len(lines) <= 3 and all(line.endswith("motesrum-ekorren  region-stockholm") for line in lines)
+    assert "bo@" not in out  # the organisation, never the organiser
     local = start.astimezone(ZoneInfo("Europe/Stockholm"))
     assert lines[0].startswith(f"{local:%Y-%m-%d %a %H:%M}-")
     assert f"{len(lines)} booking(s)" in err
