@@ -137,7 +137,8 @@ function cardBody(zone, index) {
     parts.push(el("p", { class: "state", title }, stateIcon(zone.state), el("span", { class: "state-text", text: stateText(zone) })));
   }
   const room = zone.bookable ? view.rooms.get(zone.id) : null;
-  if (room) parts.push(roomLines(room, hub.timezone));
+  const lines = room ? roomLines(room, hub.timezone) : null;
+  if (lines) parts.push(lines);
   const times = el("p", { class: "times" });
   if (zone.since) times.append(el("span", { class: "since", text: t("since", { t: sinceTime(zone.since, hub.timezone) }) }));
   times.append(el("span", { class: "confirmed",

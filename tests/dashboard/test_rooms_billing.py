@@ -114,6 +114,8 @@ def test_a_released_room_is_free_to_use_on_the_member_view_and_the_kiosk(page, b
     # a room running over shows as in use to members, never "running over"
     expect(card(page, ALGEN)).to_have_attribute("data-room", "in_use")
     assert "drar över" not in card(page, ALGEN).inner_text()
+    for zone in (EKORREN, RAVEN, ALGEN, MYRAN):  # a room with nothing to say about bookings says nothing
+        assert "null" not in card(page, zone).inner_text() and "undefined" not in card(page, zone).inner_text()
 
 
 def test_english_says_free_to_use_until(page, booked, times) -> None:
