@@ -5,8 +5,10 @@ Every route (or its router) lists exactly one audience among its dependencies::
     router = APIRouter(dependencies=[LIVE])            # every route of this router
     @router.get("/api/hubs/{hub}/heatmap", dependencies=[MANAGER])   # one route
 
-The declaration itself checks nothing: the app-wide :func:`collector.api.security.guard`
-reads it from the matched route (:func:`route_access`) and checks the token.  A route that
+The declaration itself checks nothing: every route is a :class:`collector.api.security.GuardedRoute`,
+which takes the declaration out of FastAPI's dependencies when the route is made (so no request
+resolves it), works out once what to check (:func:`route_access`, :func:`hub_scope`) and checks the
+token before FastAPI resolves the route's parameters.  A route that
 declares no audience is manager-only (deny by default), and ``tests/collector/api/test_access.py``
 fails for any such route in the app.  Any ``format=csv`` export needs a manager, whatever the route
 declares.
@@ -88,11 +90,26 @@ DOCS = Depends(Audience(Access.MANAGER, setting="api_docs_audience"))
 EACH_HUB = Depends(EachHub())
 
 
+def markers(route: object) -> list[Audience | EachHub]:
+    """The declarations a route carries: kept aside by a guarded route, else still among its dependencies."""
+    kept = getattr(route, "markers", None)
+    if kept is not None:
+        return list(kept)
+    if not isinstance(route, APIRoute):
+        return []
+    return [d.call for d in route.dependant.dependencies if isinstance(d.call, Audience | EachHub)]
+
+
+def is_marker(dependency: object) -> bool:
+    """Whether a ``Depends(...)`` is one of the declarations above (LIVE, MANAGER, EACH_HUB, ...)."""
+    return isinstance(getattr(dependency, "dependency", None), Audience | EachHub)
+
+
 def declared(route: object, settings: object | None = None) -> list[Access]:
     """The audiences a route declares (its own and its router's)."""
     if not isinstance(route, APIRoute):
         return []
-    return [d.call.resolve(settings) for d in route.dependant.dependencies if isinstance(d.call, Audience)]
+    return [m.resolve(settings) for m in markers(route) if isinstance(m, Audience)]
 
 
 def route_access(route: object, settings: object | None = None) -> Access:
@@ -105,6 +122,12 @@ def names_hub(route: object) -> bool:
     if not isinstance(route, APIRoute):
         return False
     return "{hub}" in route.path or "hub" in _query_names(route.dependant)
+
+
+def takes_format(route: object) -> bool:
+    """Whether the route has a ``format`` query parameter (``?format=`` elsewhere is a 400)."""
+    dependant = getattr(route, "dependant", None)
+    return dependant is not None and any(p.name == "format" for p in dependant.query_params)
 
 
 def _query_names(dependant) -> set[str]:
@@ -120,12 +143,11 @@ def hub_scope(route: object) -> HubScope:
     cached = getattr(route, "_hubsense_scope", None)
     if cached is not None:
         return cached
-    audiences = [d.call for d in getattr(getattr(route, "dependant", None), "dependencies", ()) if
-                 isinstance(d.call, Audience)]
+    declarations = markers(route)
     # public routes, and the API docs (audience from a setting), hold no hub's data
-    if route_access(route) is Access.PUBLIC or any(a.setting for a in audiences):
+    if route_access(route) is Access.PUBLIC or any(isinstance(m, Audience) and m.setting for m in declarations):
         scope = HubScope.NONE
-    elif isinstance(route, APIRoute) and any(isinstance(d.call, EachHub) for d in route.dependant.dependencies):
+    elif isinstance(route, APIRoute) and any(isinstance(m, EachHub) for m in declarations):
         scope = HubScope.EACH_HUB
     elif names_hub(route):
         scope = HubScope.HUB

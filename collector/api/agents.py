@@ -10,10 +10,11 @@ from collector.api.access import MANAGER
 from collector.api.formats import csv_response
 from collector.api.models import AgentOut, AgentsReport
 from collector.api.params import DIALECT, FORMAT, Dialect, Format, get_hub, get_store
+from collector.api.security import GuardedRoute
 from collector.store.base import Store
 from hubsense.config import Hub
 
-router = APIRouter(dependencies=[MANAGER])
+router = APIRouter(dependencies=[MANAGER], route_class=GuardedRoute)
 
 @router.get("/api/hubs/{hub}/agents", response_model=AgentsReport,
             summary="Health of every sensor agent of a hub: online, last heartbeat, stuck sensors")

@@ -10,13 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from fastapi import Depends, FastAPI
+from fastapi import FastAPI
 
 from collector.api import agents, billing, bookings, health, live, metrics, network, profiles, rooms, stats, webhooks
 from collector.api.docs import mount_docs
-from collector.api.formats import install_error_bodies, refuse_stray_format
+from collector.api.formats import install_error_bodies
 from collector.api.pages import mount_dashboard
-from collector.api.security import guard, install_security
+from collector.api.security import GuardedRoute, install_security, unguarded_routes
 from collector.bookings.sources import CalendarSources
 from collector.bookings.watch import RoomWatch
 from collector.handler import IngestCounters
@@ -59,10 +59,10 @@ def create_app(parts: AppParts) -> FastAPI:
         # served by collector/api/docs.py (offline assets, an audience of their own)
         openapi_url=None, docs_url=None, redoc_url=None,
         redirect_slashes=False,  # a redirect would echo the Host header; /api/hubs/ is simply 404
-        # guard: checks the audience each route declares (collector/api/access.py); refuse_stray_format:
-        # ?format= on a route without that form is a 400, never silently ignored
-        dependencies=[Depends(guard), Depends(refuse_stray_format)],
     )
+    # every route checks the audience it declares (collector/api/access.py) and refuses ?format= where
+    # it has no such form: GuardedRoute, also for routes added to the app itself
+    app.router.route_class = GuardedRoute
     for name, value in vars(parts).items():
         setattr(app.state, name, value)
     install_error_bodies(app)
@@ -81,4 +81,7 @@ def create_app(parts: AppParts) -> FastAPI:
     mount_dashboard(app)
     mount_docs(app)
     install_security(app, parts.settings)
+    if unguarded := unguarded_routes(app.routes):  # fail closed: a router made without route_class=GuardedRoute
+        raise RuntimeError(f"routes without the access guard (make their router with route_class=GuardedRoute): "
+                           f"{', '.join(unguarded)}")
     return app

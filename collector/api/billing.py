@@ -29,6 +29,7 @@ from collector.api.params import (
     month_period,
     unknown_id,
 )
+from collector.api.security import GuardedRoute
 from collector.billing.html import statement_html
 from collector.billing.load import load_statement
 from collector.billing.statement import MonthStatement, OrganisationStatement
@@ -37,7 +38,7 @@ from collector.settings import Settings
 from collector.store.base import Store
 from hubsense.config import UNASSIGNED, Hub
 
-router = APIRouter(dependencies=[MANAGER])
+router = APIRouter(dependencies=[MANAGER], route_class=GuardedRoute)
 STYLESHEET = "/static/statement.css"
 ORGANISATION = Query(None, description="Only this organisation (id; 'unassigned' for bookings that matched none).")
 

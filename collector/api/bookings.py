@@ -31,6 +31,7 @@ from collector.api.params import (
     period,
 )
 from collector.api.rooms import current_rooms
+from collector.api.security import GuardedRoute
 from collector.bookings.sources import CalendarSources, CalendarUnavailable
 from collector.bookings.usage import live_bookings, room_usage
 from collector.bookings.watch import RoomWatch
@@ -38,7 +39,7 @@ from collector.settings import Settings
 from collector.store.base import Store
 from hubsense.config import Hub
 
-router = APIRouter(dependencies=[MANAGER])
+router = APIRouter(dependencies=[MANAGER], route_class=GuardedRoute)
 
 
 CSV_COLUMNS = ["zone", "room", "booked_hours", "used_hours", "booked_used_hours", "booked_unused_hours",

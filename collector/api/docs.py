@@ -13,10 +13,12 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from collector.api.access import DOCS
+from collector.api.security import GuardedRoute
 
 ASSETS = Path(fastapi_offline.__file__).resolve().parent / "static"
 ASSETS_URL = "/docs-assets"
-router = APIRouter(include_in_schema=False, dependencies=[DOCS])  # audience: Settings.api_docs_audience
+# audience: Settings.api_docs_audience
+router = APIRouter(include_in_schema=False, dependencies=[DOCS], route_class=GuardedRoute)
 
 
 @router.get("/openapi.json")

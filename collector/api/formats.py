@@ -22,7 +22,7 @@ from decimal import Decimal
 
 import numpy as np
 import orjson
-from fastapi import FastAPI, HTTPException, Request, Response
+from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
@@ -121,19 +121,6 @@ def iso(t: np.ndarray) -> list[str]:
 
 
 # --- request checks and error bodies ----------------------------------------------------------
-
-def _takes_format(route: object) -> bool:
-    dependant = getattr(route, "dependant", None)
-    return dependant is not None and any(p.name == "format" for p in dependant.query_params)
-
-
-async def refuse_stray_format(request: Request) -> None:
-    """``?format=`` on a route without a CSV form is a 400, never silently ignored (app-wide dependency)."""
-    if b"format=" not in request.scope.get("query_string", b""):
-        return
-    if "format" in request.query_params and not _takes_format(request.scope.get("route")):
-        raise HTTPException(400, f"format: {request.url.path} has no CSV or other form; it answers JSON only")
-
 
 def install_error_bodies(app: FastAPI) -> None:
     """Bad parameters answer one readable line (see :func:`one_line_validation_error`)."""

@@ -6,9 +6,10 @@ from fastapi import APIRouter, Request
 
 from collector.api.access import PUBLIC
 from collector.api.models import Health, SpoolStatus
+from collector.api.security import GuardedRoute
 from collector.store.base import ReportsStatus
 
-router = APIRouter(dependencies=[PUBLIC])
+router = APIRouter(dependencies=[PUBLIC], route_class=GuardedRoute)
 
 
 @router.get("/healthz", response_model=Health, summary="Liveness and ingest counters")

@@ -25,11 +25,12 @@ from collector.api.params import (
     get_visible_hubs,
     visible_hubs,
 )
+from collector.api.security import GuardedRoute, plain_get
 from collector.live import LiveState
 from collector.network import NetworkSummaries
 from hubsense.config import Hub
 
-router = APIRouter(dependencies=[LIVE])
+router = APIRouter(dependencies=[LIVE], route_class=GuardedRoute)
 KEEPALIVE_S = 15.0
 
 
@@ -67,10 +68,16 @@ async def list_hubs(request: Request, format: Format = FORMAT, dialect: Dialect 
     return JSONBytes(summaries.hubs_json(hubs, now))
 
 
+def _zones_plain(request: Request) -> Response:
+    """``GET /api/hubs/{hub}/zones`` without a query string: the hottest route (wall screens and phones
+    polling, bench/api.py) answers from the cache without FastAPI resolving its parameters."""
+    return JSONBytes(_zones_json(request, find_hub(request.app.state.hubs, request.path_params["hub"])))
+
+
 @router.get("/api/hubs/{hub}/zones", response_model=list[ZoneOut], response_class=JSONBytes,
             summary="Live state of every zone of a hub")
+@plain_get(_zones_plain)
 async def list_zones(hub: str, request: Request, format: Format = FORMAT, dialect: Dialect = DIALECT) -> Response:
-    # Path parameter and app state read inline: this is the hottest route (see bench/api.py).
     found = find_hub(request.app.state.hubs, hub)
     if format == "csv":
         return csv_response(_zones(found, request.app.state.live), list(ZoneOut.model_fields),

@@ -7,8 +7,9 @@ from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_PLAIN_0_0_4
 
 from collector.api.access import MANAGER
+from collector.api.security import GuardedRoute
 
-router = APIRouter(dependencies=[MANAGER])
+router = APIRouter(dependencies=[MANAGER], route_class=GuardedRoute)
 
 
 @router.get("/metrics", summary="Prometheus metrics (text exposition format)", response_class=Response,

@@ -26,12 +26,13 @@ from collector.api.params import (
     get_settings,
     get_visible_hubs,
 )
+from collector.api.security import GuardedRoute
 from collector.network import NetworkSummaries, date_buckets, total
 from collector.settings import Settings
 from collector.store.base import ReportsStatus
 from hubsense.config import Hub
 
-router = APIRouter(dependencies=[MANAGER, EACH_HUB])
+router = APIRouter(dependencies=[MANAGER, EACH_HUB], route_class=GuardedRoute)
 MAX_ROWS = 100_000  # hubs x buckets in one comparison
 HUBS = Query(None, description="Only these hubs (repeatable; default: every hub the token may see).")
 OVERVIEW_COLUMNS = ["id", "name", "city", "region", "zones", "free", "occupied", "unknown", "open_now", "agents",

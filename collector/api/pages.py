@@ -15,9 +15,10 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from collector.api.access import EACH_HUB, LIVE, PUBLIC
+from collector.api.security import GuardedRoute
 from dashboard import STATIC
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=GuardedRoute)
 # Pages change with every deploy; the browser must revalidate them (the JS modules they load too).
 NO_CACHE = {"Cache-Control": "no-cache"}
 

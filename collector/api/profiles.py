@@ -11,10 +11,11 @@ from collector.api.access import MANAGER
 from collector.api.formats import csv_response
 from collector.api.models import PROFILE_CSV_COLUMNS, ProfilesReport, ZoneProfileOut
 from collector.api.params import DIALECT, FORMAT, Dialect, Format, find_zone, get_hub, get_live
+from collector.api.security import GuardedRoute
 from collector.live import LiveState
 from hubsense.config import Hub
 
-router = APIRouter(dependencies=[MANAGER])
+router = APIRouter(dependencies=[MANAGER], route_class=GuardedRoute)
 
 
 @router.get("/api/hubs/{hub}/profiles", response_model=ProfilesReport,

@@ -11,12 +11,13 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 from collector.api.access import LIVE, MANAGER
 from collector.api.models import RoomEventOut, RoomEvents, RoomOut, RoomsNow
 from collector.api.params import get_hub, get_rooms, parse_time
+from collector.api.security import GuardedRoute
 from collector.bookings.rooms import RoomNow
 from collector.bookings.sources import CalendarUnavailable
 from collector.bookings.watch import RoomWatch
 from hubsense.config import Hub
 
-router = APIRouter()
+router = APIRouter(route_class=GuardedRoute)
 
 
 @router.get("/api/hubs/{hub}/rooms", response_model=RoomsNow, dependencies=[LIVE],

@@ -31,6 +31,7 @@ from collector.api.params import (
     period,
     select_zones,
 )
+from collector.api.security import GuardedRoute
 from collector.settings import Settings
 from collector.stats import doors, forecast, heatmap, sessions, utilisation
 from collector.stats.load import load_door_openings, load_history
@@ -38,7 +39,7 @@ from collector.stats.localtime import from_epoch
 from collector.store.base import Store
 from hubsense.config import Hub, Zone
 
-router = APIRouter()
+router = APIRouter(route_class=GuardedRoute)
 
 
 @router.get("/api/hubs/{hub}/utilisation", response_model=UtilisationReport, dependencies=[MANAGER],

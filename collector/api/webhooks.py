@@ -21,6 +21,7 @@ from collector.api.models import (
     SubscriptionPatch,
 )
 from collector.api.params import find_hub, get_hubs, unknown_id
+from collector.api.security import GuardedRoute
 from collector.notify.events import DESCRIPTIONS, EventType
 from collector.notify.notifier import Notifier
 from collector.notify.outbox import PENDING, Delivery, Subscription
@@ -28,7 +29,7 @@ from collector.notify.signing import new_secret
 from collector.notify.targets import TargetRefused, check
 from hubsense.config import Hub
 
-router = APIRouter(dependencies=[MANAGER])
+router = APIRouter(dependencies=[MANAGER], route_class=GuardedRoute)
 
 
 async def get_notifier(request: Request) -> Notifier:

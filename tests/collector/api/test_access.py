@@ -5,9 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from fastapi import APIRouter
 from fastapi.testclient import TestClient
 
-from collector.api.access import Access, api_routes, route_access, undeclared_routes
+from collector.api import live
+from collector.api.access import MANAGER, Access, api_routes, route_access, undeclared_routes
+from collector.api.security import unguarded_routes
+from collector.auth import Role, create_token
 from collector.settings import Settings
 from collector.store.sqlite import SqliteStore
 from tests.support import api_app
@@ -42,6 +46,41 @@ def test_the_declared_audiences_are_the_documented_ones(app) -> None:
             "/openapi.json", "/docs", "/redoc", "/api/network/hubs", "/api/network/utilisation",
             "/api/hubs/{hub}/billing", "/api/hubs/{hub}/billing/statement", "/api/hubs/{hub}/rooms/events"} <= {
         p for p, a in access.items() if a is Access.MANAGER}
+
+
+def test_every_route_is_guarded_and_an_unguarded_router_is_refused(app, tmp_path: Path) -> None:
+    """The guard runs in each route (GuardedRoute): an app with a route of another class would check
+    nothing there, so the app factory refuses to build it."""
+    assert unguarded_routes(app.routes) == []
+    rogue = APIRouter(dependencies=[MANAGER])  # made without route_class=GuardedRoute
+    rogue.add_api_route("/api/rogue", lambda: {})
+    settings = Settings(tokens_path=tmp_path / "t.json", sqlite_path=tmp_path / "r.sqlite3")
+    store = SqliteStore(settings.sqlite_path)
+    original = live.router.routes[:]
+    live.router.routes.extend(rogue.routes)
+    try:
+        with pytest.raises(RuntimeError, match="GET /api/rogue"):
+            api_app(settings, store)
+    finally:
+        live.router.routes[:] = original
+        store.close()
+
+
+def test_the_live_view_needs_a_token_on_the_plain_path_too(tmp_path: Path) -> None:
+    """GET /api/hubs/{hub}/zones without a query string skips FastAPI's parameter resolution, never the guard."""
+    tokens = tmp_path / "tokens.json"
+    create_token(tokens, Role.MANAGER, "m")
+    kiosk, _ = create_token(tokens, Role.KIOSK, "k", ("ostersund",))
+    settings = Settings(tokens_path=tokens, sqlite_path=tmp_path / "db.sqlite3", public_live_view=False)
+    store = SqliteStore(settings.sqlite_path)
+    try:
+        client = TestClient(api_app(settings, store))
+        for path in ("/api/hubs/stockholm/zones", "/api/hubs/stockholm/zones?format=json"):
+            assert client.get(path).status_code == 401
+            assert client.get(path, headers={"Authorization": f"Bearer {kiosk}"}).status_code == 403
+        assert client.get("/api/hubs/ostersund/zones", headers={"Authorization": f"Bearer {kiosk}"}).status_code == 200
+    finally:
+        store.close()
 
 
 def test_a_route_without_an_audience_is_found_and_denied(app) -> None:

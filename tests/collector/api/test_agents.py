@@ -12,6 +12,7 @@ from collector.api.agents import router
 from collector.api.models import AgentsReport
 from collector.live import LiveState
 from collector.model import AgentHealth
+from collector.settings import Settings
 from collector.store.sqlite import SqliteStore
 from hubsense.protocol import SensorState
 
@@ -21,6 +22,7 @@ def setup(tmp_path, hubs):
     store = SqliteStore(tmp_path / "agents.sqlite3")
     live = LiveState(hubs)
     app = FastAPI()
+    app.state.settings = Settings(tokens_path=tmp_path / "tokens.json")  # the routes' access guard reads it
     app.state.hubs = hubs
     app.state.store = store
     app.state.live = live

@@ -47,6 +47,21 @@ def test_zones_list_every_zone_and_validates_against_the_documented_model(client
     assert by_id["lagerelden"]["state"] == "unknown", "no word from its agent yet: unknown, never free"
 
 
+def test_the_plain_zones_get_answers_what_the_full_route_answers(client: TestClient) -> None:
+    """Without a query string the zones route answers from collector.api.live._zones_plain (no FastAPI
+    parameter resolution, bench/api.py); with one it takes the normal path: the same answer."""
+    plain, full = client.get("/api/hubs/Stockholm/zones"), client.get("/api/hubs/Stockholm/zones?format=json")
+    assert plain.status_code == full.status_code == 200
+    assert plain.json() == full.json()
+    assert {k: v for k, v in plain.headers.items() if k != "date"} == {k: v for k, v in full.headers.items()
+                                                                         if k != "date"}
+    head = client.head("/api/hubs/stockholm/zones")
+    assert head.status_code == 200 and head.content == b"" and head.headers["content-length"] == \
+        plain.headers["content-length"]
+    missing, missing_full = client.get("/api/hubs/uppsala/zones"), client.get("/api/hubs/uppsala/zones?format=json")
+    assert missing.status_code == missing_full.status_code == 404 and missing.json() == missing_full.json()
+
+
 def test_one_zone_hubs_and_errors(client: TestClient) -> None:
     assert client.get("/api/hubs/stockholm/zones/oasen").json()["name"] == "Oasen"
     hubs = client.get("/api/hubs").json()
