@@ -55,6 +55,7 @@ class RoomWatch:
         self._last: dict[tuple[str, str], RoomNow] = {}
         self._recent: deque[RoomEvent] = deque(maxlen=history)
         self._cache: dict[str, tuple[float, list[RoomNow]]] = {}
+        self._failing: dict[str, str] = {}  # hub -> the error its last evaluation failed with
         self._lock = threading.Lock()
         self._poll_lock = threading.Lock()
         self._wake = threading.Event()
@@ -121,8 +122,12 @@ class RoomWatch:
                 try:
                     rooms = self.rooms(hub_id, now)
                 except (CalendarUnavailable, StoreUnavailable) as exc:
-                    log.warning("rooms of hub %s not evaluated: %s", hub_id, exc)
+                    if self._failing.get(hub_id) != str(exc):  # once per problem, not every interval
+                        log.warning("rooms of hub %s not evaluated: %s", hub_id, exc)
+                    self._failing[hub_id] = str(exc)
                     continue
+                if self._failing.pop(hub_id, None) is not None:
+                    log.info("rooms of hub %s evaluated again", hub_id)
                 for room in rooms:
                     events += self._compare(self.hubs[hub_id], room)
         with self._lock:

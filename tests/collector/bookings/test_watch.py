@@ -53,3 +53,21 @@ def test_a_stored_batch_in_a_watched_room_wakes_the_watch(watch: RoomWatch) -> N
     assert not watch._wake.is_set()
     watch.on_commit(Commit(changes()[:1], lt("2026-03-26 10:00"), 1, 0.0))
     assert watch._wake.is_set()
+
+
+def test_an_unreadable_calendar_is_logged_once_and_the_other_hubs_go_on(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    hub = stockholm()
+    store = SqliteStore(tmp_path / "db.sqlite3")
+    missing = tmp_path / "gone.ics"
+    sources = CalendarSources({f"stockholm/{ROOM}": str(missing)}, {"stockholm": hub}, refresh_s=0)
+    watch = RoomWatch({"stockholm": hub}, sources, store, grace_min=15)
+    with caplog.at_level("INFO", logger="collector.bookings.watch"):
+        for minute in range(3):
+            assert watch.poll(lt("2026-03-26 10:00") + timedelta(minutes=minute)) == []
+        missing.write_bytes(CALENDAR.read_bytes())
+        watch.poll(lt("2026-03-26 10:05"))
+    messages = [r.getMessage() for r in caplog.records]
+    assert len([m for m in messages if "not evaluated" in m and "gone.ics" in m]) == 1
+    assert messages[-1] == "rooms of hub stockholm evaluated again"
+    store.close()
