@@ -201,11 +201,13 @@ def _check_scope(request: Request, route: GuardedRoute, grant: Grant) -> None:
     named = [request.scope.get("path_params", {}).get("hub")]
     if request.scope.get("query_string") and route.hub_param:
         named += request.query_params.getlist("hub")
+    named = [hub for hub in named if hub is not None]
     for hub in named:
-        if hub is not None and not grant.sees(hub):
+        if not grant.sees(hub):
             raise HTTPException(403, f"this token is limited to hub(s) {', '.join(sorted(grant.hubs or ()))}; "
                                      f"it may not see hub {hub!r}")
-    if scope is HubScope.ALL_HUBS:
+    # a route whose optional ?hub= is left out shows every hub, unless it filters (EACH_HUB)
+    if scope is HubScope.ALL_HUBS or (scope is HubScope.HUB and not named):
         raise HTTPException(403, "this route spans every hub: it needs a token without a hub limit "
                                  f"(this one is limited to {', '.join(sorted(grant.hubs or ()))})")
 

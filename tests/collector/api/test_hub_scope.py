@@ -147,6 +147,10 @@ def test_every_route_refuses_or_hides_another_hub(app, tokens: Tokens, hubs: dic
                 assert not [s for s in secrets if s in body], f"{where} shows {OTHER}'s data"
             else:  # names another hub, or spans every hub
                 assert r.status_code == 403, f"{where}: {r.status_code} {r.text[:200]}"
+        if scope is HubScope.HUB and "{hub}" not in route.path and not _streams(route):
+            # an optional ?hub= left out: the route would show every hub, so a scoped token is refused
+            bare = _call(client, method, url.replace(f"hub={OTHER}", "").rstrip("?&"), tokens.manager)
+            assert bare.status_code == 403, f"{method} {route.path} without ?hub=: {bare.status_code}"
         # the operator (a manager without a hub limit) is never refused for a hub
         if not _streams(route):
             assert _call(client, method, url, tokens.operator).status_code not in (401, 403), url
@@ -239,3 +243,24 @@ def test_history_and_today_are_in_the_comparison(app, tokens: Tokens) -> None:
     series = {s["hub"]: s for s in r.json()["hubs"]}
     assert set(series) == {MINE, OTHER}
     assert all(len(s["buckets"]) == 2 for s in series.values())
+
+
+def test_a_route_with_an_optional_hub_is_refused_without_it(tmp_path: Path, tokens: Tokens) -> None:
+    """A new route that takes ?hub= but shows every hub when it is left out (and does not declare
+    EACH_HUB) must not show other hubs to a scoped token."""
+    from collector.api.access import MANAGER
+
+    def report(hub: str | None = None) -> dict:
+        return {"hub": hub}
+
+    settings = Settings(tokens_path=tokens.path, sqlite_path=tmp_path / "db.sqlite3", production=True)
+    store = SqliteStore(settings.sqlite_path)
+    app = Collector.build(settings, store, mqtt=False).app
+    app.add_api_route("/api/report", report, dependencies=[MANAGER])
+    client = TestClient(app, base_url="http://127.0.0.1")
+    auth = {"Authorization": f"Bearer {tokens.manager}"}
+    assert client.get(f"/api/report?hub={MINE}", headers=auth).status_code == 200
+    assert client.get(f"/api/report?hub={OTHER}", headers=auth).status_code == 403
+    assert client.get("/api/report", headers=auth).status_code == 403
+    assert client.get("/api/report", headers={"Authorization": f"Bearer {tokens.operator}"}).status_code == 200
+    store.close()
