@@ -159,3 +159,16 @@ def test_a_hub_scoped_token_sees_only_its_hubs(page, network: dict) -> None:
     select = page.locator("select#hub")  # two hubs: the plain select
     expect(select.locator("option")).to_have_count(2)
     assert sorted(select.locator("option").evaluate_all("o => o.map(x => x.value)")) == list(SCOPED)
+
+
+def test_the_member_view_hides_hubs_the_token_cannot_see(page, network: dict) -> None:
+    """The live view is public here, yet a browser that opened it with a hub-scoped token lists only
+    that token's hubs (the cookie set by ?token= carries it on later visits too)."""
+    page.goto(f"{network['url']}/?token={network['scoped']}")
+    select = page.locator("select#hub")
+    expect(select.locator("option")).to_have_count(2)
+    page.goto(f"{network['url']}/")  # no token in the URL: the kiosk cookie
+    expect(page.locator("select#hub option")).to_have_count(2)
+    page.context.clear_cookies()
+    page.goto(f"{network['url']}/")  # anonymous: every hub, in the search box
+    expect(page.locator("input#hub[role=combobox]")).to_be_visible()
