@@ -156,8 +156,11 @@ def test_the_manager_sees_the_overrun_and_the_month_per_organisation(page, booke
     page.goto(f"{booked.url}/manager?hub={HUB}&month=2026-03")
     algen = page.locator(f'#bookings .bookings-rooms tr[data-zone="{ALGEN}"]')
     expect(algen).to_have_attribute("data-status", "overrun")
-    over = round((datetime.now(UTC) - times.overrun[1]).total_seconds() / 60)
-    expect(algen).to_contain_text(re.compile(rf"drar över med ({over - 1}|{over}|{over + 1}) min"))
+    expect(algen).to_contain_text(re.compile(r"drar över med \d+ min"))
+    shown = int(re.search(r"drar över med (\d+) min", algen.inner_text()).group(1))
+    # minutes since the booking ended, as the page saw it (it refreshes; a loaded machine is slow)
+    over = (datetime.now(UTC) - times.overrun[1]).total_seconds() / 60
+    assert over - 5 <= shown <= over + 1, (shown, over)
     rows = page.locator("#billing table.billing tbody tr")
     expect(rows).to_have_count(4)  # three organisations and the unassigned bookings
     trafikverket = page.locator('#billing tr[data-organisation="trafikverket"]')
