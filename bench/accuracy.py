@@ -54,6 +54,7 @@ from collector.engine.timeline import _EVENT, _STATUS, canonical
 from collector.model import OccupancyState
 from hubsense.config import Profile
 from hubsense.protocol import AgentState, SensorKind, SensorState
+from hubsense.spans import merge_spans
 
 OCC = OccupancyState.OCCUPIED
 EXTERNAL = Path(os.environ.get("HUBSENSE_DATASETS", Path(__file__).resolve().parent / "data" / "external"))
@@ -111,14 +112,14 @@ def _pir_intervals(ds: data.Dataset, zone: str) -> list[tuple[float, float]]:
         elif s in since:
             spans.append((since.pop(s), t))
     spans += [(t, ds.recordings[-1][1]) for t in since.values()]
-    return data._merge(spans)
+    return merge_spans(spans)
 
 
 def predict_timeout(ds: data.Dataset, times: list[float], timeout_s: float) -> Prediction:
     """Occupied iff a PIR of the zone was in motion within the last ``timeout_s``."""
     out: Prediction = {}
     for z in ds.hub.zones:
-        held = data._merge((a, b + timeout_s) for a, b in _pir_intervals(ds, z.id))
+        held = merge_spans((a, b + timeout_s) for a, b in _pir_intervals(ds, z.id))
         out[z.id] = ([data._inside(held, t) for t in times], [None] * len(times))
     return out
 
@@ -149,7 +150,7 @@ def predict_door(ds: data.Dataset, times: list[float], timeout_s: float = 120.0)
                 confirmed_at = t
         if confirmed_at is not None:
             locked.append((confirmed_at, ds.recordings[-1][1]))
-        locked = data._merge(locked)
+        locked = merge_spans(locked)
         occ, p = out[z]
         out[z] = ([o or data._inside(locked, t) for o, t in zip(occ, times, strict=True)], p)
     return out

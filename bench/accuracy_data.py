@@ -18,13 +18,13 @@ from __future__ import annotations
 import csv
 import json
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from hubsense.config import Hub, parse_hub
 from hubsense.protocol import AgentState, AgentStatus, Heartbeat, SensorEvent, SensorKind, SensorState
+from hubsense.spans import merge_spans
 
 GRID_S = 30.0
 HEARTBEAT_S = 60.0
@@ -193,19 +193,9 @@ def uci(path: Path = UCI, limit: int | None = None) -> Dataset:
         prev, last_t = sample, t
     recordings.append((start, last_t + 1))
     hub = make_hub("uci", [{"id": "room", "kind": "open", "sensors": [{"id": s, "kind": "pir"} for s in pirs]}])
-    return Dataset("uci-office", hub, events, {"room": _merge(truth)}, recordings,
+    return Dataset("uci-office", hub, events, {"room": merge_spans(truth)}, recordings,
                    note="UCI Room Occupancy Estimation, one office room, 2 PIRs, 30 s samples",
                    times=[t for t, _, _ in rows])
-
-
-def _merge(spans: Iterable[Interval]) -> list[Interval]:
-    out: list[list[float]] = []
-    for a, b in sorted(spans):
-        if out and a <= out[-1][1]:
-            out[-1][1] = max(out[-1][1], b)
-        else:
-            out.append([a, b])
-    return [(a, b) for a, b in out]
 
 
 # -- the normalised folder format ----------------------------------------------------------------
@@ -245,12 +235,12 @@ def folder(path: Path, layout: str, name: str | None = None, group: str = "") ->
     for r in _read_csv(path / "truth.csv"):
         if _slug(r["space"]) in zones:
             truth[_slug(r["space"])].append((_iso(r["start"]), _iso(r["end"])))
-    truth = {z: _merge(v) for z, v in truth.items()}
+    truth = {z: merge_spans(v) for z, v in truth.items()}
     recs = [(_iso(r["start"]), _iso(r["end"])) for r in _read_csv(path / "recordings.csv")]
     if not recs:
         recs = [(events[0][0] - 1, events[-1][0] + 1)]
     unlabelled = _read_csv(path / spec.get("unlabelled", "unlabelled.csv"))  # a layout may name its own
-    holes = _merge((_iso(r["start"]), _iso(r["end"])) for r in unlabelled)
+    holes = merge_spans((_iso(r["start"]), _iso(r["end"])) for r in unlabelled)
     return Dataset(name or path.name, hub, events, truth, sorted(recs), holes, spec.get("notes", ""), group)
 
 

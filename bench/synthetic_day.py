@@ -27,8 +27,9 @@ import random
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from bench.accuracy_data import Dataset, _merge, make_hub
+from bench.accuracy_data import Dataset, make_hub
 from hubsense.protocol import SensorState
+from hubsense.spans import merge_spans
 
 START = datetime(2026, 11, 2, tzinfo=UTC).timestamp()  # a Monday
 DAY = 86400.0
@@ -226,6 +227,6 @@ def datasets(days: int = 3, seed: int = 7) -> list[Dataset]:
                 state = st
     events.sort(key=lambda e: (e[0], e[1]))
     hub = make_hub("synthetic", SPACES)
-    truth = {z: _merge(v) for z, v in w.truth.items()}
+    truth = {z: merge_spans(v) for z, v in w.truth.items()}
     return [Dataset("synthetic-coworking", hub, events, truth, [(START, START + days * DAY)],
                     note=f"synthetic coworking hub, {days} working days, seed {seed}")]

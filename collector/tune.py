@@ -30,6 +30,7 @@ from collector.engine.fit import Labelled, ZoneFit, fit
 from collector.replay import config_paths, replay_lines, replay_stream
 from hubsense.config import ConfigError, Hub, load_hubs
 from hubsense.config_edit import render, set_zone_profiles
+from hubsense.spans import merge_spans
 
 GRID_S = 30.0
 Pins = dict[str, dict[str, dict[str, float]]]  # hub -> zone -> profile field -> value
@@ -56,7 +57,7 @@ def read_truth(path: Path, hubs: dict[str, Hub]) -> dict[str, dict[str, list[tup
                 out.setdefault(hub, {}).setdefault(zone, []).append((start, end))
     if not out:
         raise TuneError(f"{path}: no occupied intervals")
-    return {h: {z: _merge(v) for z, v in zones.items()} for h, zones in out.items()}
+    return {h: {z: merge_spans(v) for z, v in zones.items()} for h, zones in out.items()}
 
 
 def _space(text: str, zones_of: dict[str, set[str]], where: str) -> tuple[str, str]:
@@ -83,16 +84,6 @@ def _time(text: str, where: str) -> float:
     if t.tzinfo is None:
         raise TuneError(f"{where}: {text!r} has no UTC offset; add one, e.g. 'Z'")
     return t.timestamp()
-
-
-def _merge(spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
-    out: list[list[float]] = []
-    for a, b in sorted(spans):
-        if out and a <= out[-1][1]:
-            out[-1][1] = max(out[-1][1], b)
-        else:
-            out.append([a, b])
-    return [(a, b) for a, b in out]
 
 
 def _lines(path: Path):
