@@ -1,14 +1,15 @@
-"""MQTT ingest: a paho-mqtt v5 subscriber feeding one writer thread.
+"""MQTT ingest: an MQTT v5 subscriber (in a process of its own) feeding one writer thread.
 
-The paho network thread only timestamps each message and queues it.  The
-writer thread drains the queue in batches, runs them through the
-:class:`~collector.handler.MessageHandler`, writes the batch to the store and
-only then acknowledges the messages to the broker (``manual_ack``), so a
-message the broker considers delivered is always stored.  A ticker puts a
-tick into the same queue every second so timeouts are applied by the same
-single writer.  After each stored batch, and before its acknowledgement, every
-:attr:`Ingest.after_commit` listener gets a :class:`Commit` (SSE fan-out, Home
-Assistant, the store-latency metric: wired by :class:`collector.service.Collector`).
+The MQTT connection lives in a child process (:mod:`collector.mqtt_child`, driven through
+:class:`~collector.mqtt_link.MqttLink`): it decodes the packets and forwards the messages in
+batches, each stamped with its receive time.  The writer thread drains the queue in batches, runs
+them through the :class:`~collector.handler.MessageHandler`, writes the batch to the store and
+only then acknowledges the messages to the broker (``manual_ack``, through the link), so a
+message the broker considers delivered is always stored.  A ticker puts a tick into the same
+queue every ``tick_s`` so timeouts are applied by the same single writer.  After each stored
+batch, and before its acknowledgement, every :attr:`Ingest.after_commit` listener gets a
+:class:`Commit` (SSE fan-out, Home Assistant, the store-latency metric: wired by
+:class:`collector.service.Collector`).  Why a process: docs/reliability.md, "The MQTT process".
 """
 
 from __future__ import annotations
@@ -22,17 +23,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import paho.mqtt.client as mqtt
-from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties
-
 from collector.acks import StorageAcks
 from collector.handler import IngestCounters, MessageHandler, Outcome
 from collector.live import LiveState
 from collector.model import StateChange
+from collector.mqtt_link import LinkConfig, MqttLink
 from collector.settings import Settings
 from collector.store.base import Store, StoreUnavailable
-from hubsense.mqtt_client import make_client
 from hubsense.protocol import MAX_PACKET_BYTES, TOPIC_ROOT, MessageKind
 
 log = logging.getLogger(__name__)
@@ -59,19 +56,12 @@ class Commit:
     store_s: float  # seconds the store writes took
 
 
-@dataclass(slots=True)
-class _Msg:
-    topic: str
-    payload: bytes
-    received: datetime
-    mid: int
-    qos: int
-    store: bool = True  # False: a copy for the live engine only (scale-out, docs/reliability.md)
-    retained: bool = False  # delivered from the broker's retained store, not published just now
-
-
 class Ingest:
-    """Owns the MQTT connection, the writer thread and the ticker."""
+    """Owns the MQTT connection (its process), the writer thread and the ticker.
+
+    A queued message is the tuple the MQTT process sends: ``(topic, payload, mid, qos, retain,
+    subscription ids, received (epoch s), connection)``.
+    """
 
     def __init__(self, settings: Settings, live: LiveState, store: Store,
                  counters: IngestCounters | None = None) -> None:
@@ -81,7 +71,9 @@ class Ingest:
         self.handler = MessageHandler(live, counters)
         self.acks = StorageAcks(live.hubs) if settings.storage_acks else None
         self.counters = self.handler.counters
-        self.queue: queue.SimpleQueue = queue.SimpleQueue()
+        self.queue: queue.SimpleQueue = queue.SimpleQueue()  # batches of messages, ticks, the stop
+        self._waiting = 0  # messages received and not processed yet
+        self._waiting_lock = threading.Lock()
         self.connected = threading.Event()
         self.subscribed = threading.Event()
         self.connects = 0  # successful CONNACKs since start: 1 unless the connection was lost or taken over
@@ -93,23 +85,27 @@ class Ingest:
         # Called in the writer thread after each stored batch, before it is acknowledged, in order
         # (SSE fan-out, Home Assistant states, the store-latency histogram); and after each (re)connect.
         self.after_commit: list[Callable[[Commit], None]] = []
-        self.connect_listeners: list[Callable[[mqtt.Client], None]] = []
-        self.client = self._make_client()
+        self.connect_listeners: list[Callable[[MqttLink], None]] = []
+        self.client = MqttLink(self._link_config(), self)  # publish / will_set / is_connected, like a paho client
 
     # -- MQTT ----------------------------------------------------------------
 
-    def _make_client(self) -> mqtt.Client:
+    def _link_config(self) -> LinkConfig:
         s = self.settings
-        client = make_client(s.mqtt_client_id, username=s.mqtt_username, password=s.mqtt_password,
-                             ca_file=s.mqtt_tls_ca, certfile=s.mqtt_tls_cert, keyfile=s.mqtt_tls_key,
-                             max_inflight=1000, manual_ack=True)
-        client.max_queued_messages_set(0)
-        client.reconnect_delay_set(0.2, 10)
-        client.on_connect = self._on_connect
-        client.on_disconnect = self._on_disconnect
-        client.on_subscribe = self._on_subscribe
-        client.on_message = self._on_message
-        return client
+
+        def path(p: object) -> str | None:
+            return str(p) if p else None
+
+        # The broker must not hand over anything bigger (it drops it for us, unread): a 100 MB message
+        # from any agent credential would otherwise be read into memory before its size is checked.
+        return LinkConfig(host=s.mqtt_host, port=s.mqtt_port, client_id=s.mqtt_client_id, username=s.mqtt_username,
+                          password=s.mqtt_password, ca_file=path(s.mqtt_tls_ca), certfile=path(s.mqtt_tls_cert),
+                          keyfile=path(s.mqtt_tls_key), session_expiry_s=s.mqtt_session_expiry_s,
+                          max_packet_bytes=MAX_PACKET_BYTES, subscriptions=self._subscribe_packets())
+
+    def waiting(self) -> int:
+        """Messages received from the broker and not processed yet."""
+        return self._waiting
 
     def subscriptions(self) -> list[tuple[str, int]]:
         """Status topics are never shared (each collector needs every agent's retained status);
@@ -129,34 +125,32 @@ class Ingest:
             return []
         return [(f"{TOPIC_ROOT}/+/+/{k.value}", 1) for k in (MessageKind.EVENT, MessageKind.HEARTBEAT)]
 
-    def _subscribe(self, client: mqtt.Client) -> None:
-        """One SUBSCRIBE per role; with a share group each carries a subscription identifier so
-        a delivery tells which role it is for (the broker sends one copy per matching role)."""
+    def _subscribe_packets(self) -> list[tuple[int | None, list[tuple[str, int]]]]:
+        """One SUBSCRIBE per role (the MQTT process sends them on every connect); with a share group each
+        carries a subscription identifier so a delivery tells which role it is for (the broker sends
+        one copy per matching role)."""
         live = self.live_subscriptions()
-        self._pending_subacks = 2 if live else 1
         if not live:
-            client.subscribe(self.subscriptions())
-            return
-        for sub_id, topics in ((STORE_SUB_ID, self.subscriptions()), (LIVE_SUB_ID, live)):
-            props = Properties(PacketTypes.SUBSCRIBE)
-            props.SubscriptionIdentifier = sub_id
-            client.subscribe(topics, properties=props)
+            return [(None, self.subscriptions())]
+        return [(STORE_SUB_ID, self.subscriptions()), (LIVE_SUB_ID, live)]
 
-    def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
-        if reason_code.is_failure:
-            log.error("MQTT connection refused: %s", reason_code)
+    # -- events from the MQTT process (its reader thread) ----------------------
+
+    def on_connect(self, failed: bool, reason: str, session_present: bool) -> None:
+        if failed:
+            log.error("MQTT connection refused: %s", reason)
             return
         log.info("connected to MQTT %s:%s (session present: %s)", self.settings.mqtt_host,
-                 self.settings.mqtt_port, flags.session_present)
+                 self.settings.mqtt_port, session_present)
         self.connects += 1
-        self.session_present = bool(flags.session_present)
+        self.session_present = session_present
+        self._pending_subacks = len(self._subscribe_packets())
         self.connected.set()
-        self._subscribe(client)
         for listener in self.connect_listeners:
-            listener(client)
+            listener(self.client)
 
-    def _on_subscribe(self, client, userdata, mid, reason_codes, properties) -> None:
-        failed = [rc for rc in reason_codes if rc.is_failure]
+    def on_subscribe(self, results: list[tuple[bool, str]]) -> None:
+        failed = [reason for is_failure, reason in results if is_failure]
         if failed:
             log.error("MQTT subscription refused: %s", failed)
         self._pending_subacks -= 1
@@ -164,32 +158,24 @@ class Ingest:
             first, fresh = self.connects == 1, not self.session_present
             if self.acks is not None and not self.subscribed.is_set() and (first or fresh):
                 # subscribed: agents may send again what may be lost (see collector/acks.py)
-                self.acks.announce(client, datetime.now(UTC), fresh_session=not first)
+                self.acks.announce(self.client, datetime.now(UTC), fresh_session=not first)
             self.subscribed.set()
 
-    def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
+    def on_disconnect(self, reason: str) -> None:
         self.connected.clear()
         self.subscribed.clear()
         if not self._stop.is_set():
-            log.warning("MQTT connection lost (%s); reconnecting", reason_code)
+            log.warning("MQTT connection lost (%s); reconnecting", reason)
 
-    def _on_message(self, client, userdata, message: mqtt.MQTTMessage) -> None:
-        sub_ids = getattr(message.properties, "SubscriptionIdentifier", None) or ()
-        store = LIVE_SUB_ID not in sub_ids or STORE_SUB_ID in sub_ids
-        self.queue.put(_Msg(message.topic, message.payload, datetime.now(UTC), message.mid, message.qos, store,
-                            message.retain))
+    def on_messages(self, batch: list[tuple]) -> None:
+        with self._waiting_lock:
+            self._waiting += len(batch)
+        self.queue.put(batch)
 
     # -- lifecycle -----------------------------------------------------------
 
     def start(self) -> None:
-        props = Properties(PacketTypes.CONNECT)
-        props.SessionExpiryInterval = self.settings.mqtt_session_expiry_s
-        # The broker must not hand over anything bigger (it drops it for us, unread): a 100 MB message
-        # from any agent credential would otherwise be read into memory before its size is checked.
-        props.MaximumPacketSize = MAX_PACKET_BYTES
-        self.client.connect_async(self.settings.mqtt_host, self.settings.mqtt_port, keepalive=30,
-                                  clean_start=False, properties=props)
-        self.client.loop_start()
+        self.client.start()
         for target, name in ((self._writer, "ingest-writer"), (self._ticker, "ingest-ticker")):
             t = threading.Thread(target=target, name=name, daemon=True)
             t.start()
@@ -200,8 +186,7 @@ class Ingest:
         self.queue.put(_STOP)
         for t in self._threads:
             t.join(10)
-        self.client.disconnect()
-        self.client.loop_stop()
+        self.client.stop()
 
     def wait_ready(self, timeout: float = 10.0) -> bool:
         return self.subscribed.wait(timeout)
@@ -211,43 +196,56 @@ class Ingest:
     def _ticker(self) -> None:
         while not self._stop.wait(self.settings.tick_s):
             self.queue.put(_TICK)
+            self.client.alive()
 
     def _writer(self) -> None:
         while True:
-            batch = self._next_batch()
-            stop = _STOP in batch
+            messages, tick, stop = self._next_batch()
             try:
-                self._process([m for m in batch if m is not _STOP])
+                self._process(messages, tick)
             except Exception:
                 log.exception("writing a batch failed; the messages stay unacknowledged")
+            finally:
+                with self._waiting_lock:
+                    self._waiting -= len(messages)
             if stop:
                 return
 
-    def _next_batch(self) -> list:
-        first = self.queue.get()
-        batch = [first]
+    def _next_batch(self) -> tuple[list[tuple], bool, bool]:
+        """(messages, a tick came, the stop came): what is queued, up to ``batch_max`` messages, waiting
+        at most ``batch_wait_s`` for more once the queue is empty."""
+        messages: list[tuple] = []
+        tick = stop = False
+        item = self.queue.get()
         deadline = time.monotonic() + self.settings.batch_wait_s
-        while len(batch) < self.settings.batch_max:
+        while True:
+            if item is _TICK:
+                tick = True
+            elif item is _STOP:
+                stop = True
+            else:
+                messages += item
+            if stop or len(messages) >= self.settings.batch_max:
+                break
             try:
-                batch.append(self.queue.get_nowait())
+                item = self.queue.get_nowait()
             except queue.Empty:
                 remaining = deadline - time.monotonic()
-                if remaining <= 0 or first is _STOP:
+                if remaining <= 0:
                     break
                 try:
-                    batch.append(self.queue.get(timeout=remaining))
+                    item = self.queue.get(timeout=remaining)
                 except queue.Empty:
                     break
-        return batch
+        return messages, tick, stop
 
-    def _process(self, batch: list) -> None:
+    def _process(self, messages: list[tuple], tick: bool = False) -> None:
         out = Outcome()
-        tick = False
-        for m in batch:
-            if m is _TICK:
-                tick = True
-            else:
-                self.handler.handle(m.topic, m.payload, m.received, out, store=m.store, retained=m.retained)
+        handle = self.handler.handle
+        for topic, payload, _mid, _qos, retained, sub_ids, received, _conn in messages:
+            store = not sub_ids or LIVE_SUB_ID not in sub_ids or STORE_SUB_ID in sub_ids
+            handle(topic.decode("utf-8", "replace"), payload, datetime.fromtimestamp(received, UTC), out,
+                   store=store, retained=retained)
         now = datetime.now(UTC)
         if tick:
             out.changes.extend(self.live.advance(now))
@@ -262,9 +260,16 @@ class Ingest:
                         time.perf_counter() - started)
         for listener in self.after_commit:
             listener(commit)
-        for m in batch:
-            if m is not _TICK and m.qos:
-                self.client.ack(m.mid, m.qos)
+        self._acknowledge(messages)
+
+    def _acknowledge(self, messages: list[tuple]) -> None:
+        """PUBACK the QoS 1 messages, grouped by the connection they came on (one command each)."""
+        by_connection: dict[int, list[int]] = {}
+        for _topic, _payload, mid, qos, _retained, _sub_ids, _received, connection in messages:
+            if qos:
+                by_connection.setdefault(connection, []).append(mid)
+        for connection, mids in by_connection.items():
+            self.client.ack(connection, mids)
 
     def _maybe_prune(self, now: datetime) -> None:
         """Apply the store's retention every ``prune_interval_s``, from the writer thread (the only writer)."""

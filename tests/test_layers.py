@@ -23,7 +23,7 @@ LAYERS = {  # module prefix -> layer
     "collector.stats": 3, "collector.live": 3, "collector.billing": 3,
     "collector.handler": 4, "collector.acks": 4, "collector.learned": 4, "collector.replay": 4,
     "collector.simulate": 4, "collector.export": 4, "collector.fleet": 4, "collector.tune": 5,
-    "collector.ingest": 5,
+    "collector.mqtt_child": 1, "collector.mqtt_link": 4, "collector.ingest": 5,
     "collector.homeassistant": 6, "collector.metrics": 6, "collector.notify": 6, "collector.network": 6,
     "collector.notify.cli": 9,
     "collector.api": 7, "collector.httpserver": 7,
