@@ -13,10 +13,11 @@ competes for the collector's GIL with validation, the engine and the store:
 * it subscribes on every (re)connect, publishes what the collector asks, and tells it about
   connects, subscription results, disconnects and completed publishes.
 
-It imports paho-mqtt and the standard library only.  It ends when the collector's end of the
-command pipe closes (the collector exited or was killed), when no command came for ``watchdog_s``
-(the collector hangs or is stopped: the broker then sees the connection drop, as it would have
-without this process, and fires the Last Will), or on a ``stop`` command (a clean disconnect).
+It imports paho-mqtt and the standard library only, runs in a session of its own and ignores
+SIGINT and SIGTERM.  It ends when the collector's end of the command pipe closes (the collector
+exited or was killed), when no command came for ``watchdog_s`` (the collector hangs or is stopped:
+the broker then sees the connection drop, as it would have without this process, and fires the
+Last Will), or on a ``stop`` command (a clean disconnect).
 
 Decoding is leaner than paho's: a PUBLISH without MQTT v5 properties (what agents send, and what
 the broker delivers unless subscription identifiers are in use) is taken apart here without
@@ -31,6 +32,7 @@ import logging
 import os
 import pickle
 import select
+import signal
 import struct
 import sys
 import threading
@@ -305,6 +307,10 @@ class Child:
 
 
 def main(argv: list[str]) -> int:
+    # Ctrl-C in a terminal, or systemd stopping the service, signals every process: the collector
+    # stops this one itself (a clean DISCONNECT), or its exit ends it (end of file on the pipe)
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_IGN)
     in_fd, out_fd = int(argv[0]), int(argv[1])
     reader = FrameReader(in_fd)
     while not (frames := reader.frames()):

@@ -150,7 +150,8 @@ class MqttLink:
         evt_read, evt_write = os.pipe()
         try:
             self._proc = subprocess.Popen([sys.executable, "-m", "collector.mqtt_child", str(cmd_read), str(evt_write)],
-                                          pass_fds=(cmd_read, evt_write), stdin=subprocess.DEVNULL)
+                                          pass_fds=(cmd_read, evt_write), stdin=subprocess.DEVNULL,
+                                          start_new_session=True)
         finally:
             os.close(cmd_read)
             os.close(evt_write)
