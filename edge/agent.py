@@ -26,6 +26,7 @@ arrive are dropped by the collector (storage is idempotent on (agent, boot, seq)
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import secrets
 import select
@@ -34,28 +35,33 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import paho.mqtt.client as mqtt
 
+from edge.layout import AgentLayout, SensorPin, layout_of
 from edge.queue import EventQueue
 from edge.sensors import SensorBank, make_pin_factory
 from edge.settings import AgentSettings
 from edge.systemd import notifier
-from hubsense.config import Hub, Sensor
 from hubsense.mqtt_client import make_client
-from hubsense.protocol import (
+from hubsense.wire import (
     AgentState,
-    AgentStatus,
-    Heartbeat,
+    HeartbeatInfo,
     MessageKind,
-    SensorEvent,
     SensorState,
-    StorageAck,
+    StoredAck,
     ack_topic,
-    encode,
+    event_payload,
+    heartbeat_payload,
     now_utc,
+    read_storage_ack,
+    status_payload,
     topic,
 )
+
+if TYPE_CHECKING:
+    from hubsense.config import Hub
 
 log = logging.getLogger(__name__)
 
@@ -70,14 +76,15 @@ class Agent:
 
     def __init__(
         self,
-        hub: Hub,
+        hub: Hub | AgentLayout,
         agent_id: str,
         settings: AgentSettings | None = None,
         pin_factory=None,
         clock: Callable[[], datetime] = now_utc,
     ) -> None:
-        self.hub = hub
-        self.config = hub.agent(agent_id)
+        """``hub``: the validated hub config, or just this agent's layout (what ``hubsense agent`` runs with)."""
+        self.config = hub if isinstance(hub, AgentLayout) else layout_of(hub, agent_id)
+        self.hub_id = self.config.hub
         self.settings = settings or AgentSettings()
         self.pin_factory = pin_factory if pin_factory is not None else make_pin_factory(self.settings.pin_factory)
         self.clock = clock
@@ -90,12 +97,12 @@ class Agent:
         self.connect_failures = 0
         self._seq = 0
         self._seq_lock = threading.Lock()
-        self._topics = {k: topic(hub.id, agent_id, k) for k in MessageKind}
+        self._topics = {k: topic(self.hub_id, agent_id, k) for k in MessageKind}
         self._in_flight: dict[int, int] = {}  # paho mid -> queue id
         self._acked: list[int] = []  # queue ids PUBACKed since the last service round
         self._failed: list[int] = []  # queue ids the broker refused (sent again after the next rewind)
-        self._storage_acks: list[StorageAck] = []  # received, applied in the next service round
-        self._ack_topic = ack_topic(hub.id, agent_id)
+        self._storage_acks: list[StoredAck] = []  # received, applied in the next service round
+        self._ack_topic = ack_topic(self.hub_id, agent_id)
         self._ack_mid: int | None = None
         self._sending_from = 0.0  # monotonic time from which events may be handed to paho
         self._status_mids: set[int] = set()
@@ -129,7 +136,7 @@ class Agent:
 
     def start(self) -> Agent:
         s = self.settings
-        self.queue = EventQueue(s.resolved_queue_path(self.hub.id, self.id), s.queue_max_events)
+        self.queue = EventQueue(s.resolved_queue_path(self.hub_id, self.id), s.queue_max_events)
         self.sensors = SensorBank(self.config.sensors, self._on_change, self.pin_factory, s.door_bounce_s,
                                   s.pir_sample_hz)
         try:
@@ -141,7 +148,7 @@ class Agent:
         self._thread = threading.Thread(target=self._run, name=f"agent-{self.id}", daemon=True)
         self._thread.start()
         log.info("agent %s/%s started (boot %s, %d sensors, %d queued)",
-                 self.hub.id, self.id, self.boot, len(self.config.sensors), self.queue.depth)
+                 self.hub_id, self.id, self.boot, len(self.config.sensors), self.queue.depth)
         return self
 
     def stop(self) -> None:
@@ -174,25 +181,23 @@ class Agent:
 
     # -- sensing (gpiozero threads) ------------------------------------------------------
 
-    def _on_change(self, sensor: Sensor, state: SensorState) -> None:
+    def _on_change(self, sensor: SensorPin, state: SensorState) -> None:
         queue = self.queue
         if queue is None:
             return
         with self._seq_lock:  # seq order == queue order
             self._seq += 1
-            event = SensorEvent(
-                hub=self.hub.id, agent=self.id, boot=self.boot, sensor=sensor.id, kind=sensor.kind,
-                state=state, ts=self.clock(), seq=self._seq,
-            )
-            queue.put(self.boot, self._seq, self._topics[MessageKind.EVENT], encode(event))
+            seq = self._seq
+            payload = event_payload(self.hub_id, self.id, self.boot, sensor.id, sensor.kind, state, self.clock(), seq)
+            queue.put(self.boot, seq, self._topics[MessageKind.EVENT], payload)
         self._wake()
-        log.debug("%s %s -> %s (seq %d)", self.id, sensor.id, state.value, event.seq)
+        log.debug("%s %s -> %s (seq %d)", self.id, sensor.id, state.value, seq)
 
     # -- MQTT client ---------------------------------------------------------------------
 
     def _make_client(self) -> mqtt.Client:
         s = self.settings
-        client = make_client(s.resolved_client_id(self.hub.id, self.id), username=s.username, password=s.password,
+        client = make_client(s.resolved_client_id(self.hub_id, self.id), username=s.username, password=s.password,
                              ca_file=s.ca_file, certfile=s.certfile, keyfile=s.keyfile, max_inflight=20)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
@@ -202,7 +207,7 @@ class Agent:
         return client
 
     def _status(self, state: AgentState) -> bytes:
-        return encode(AgentStatus(hub=self.hub.id, agent=self.id, boot=self.boot, state=state, ts=self.clock()))
+        return status_payload(self.hub_id, self.id, self.boot, state, self.clock())
 
     def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
         if reason_code.is_failure:
@@ -245,14 +250,14 @@ class Agent:
         if message.topic != self._ack_topic:
             return
         try:
-            ack = StorageAck.model_validate_json(message.payload)
+            ack = read_storage_ack(message.payload)
         except ValueError as exc:
             log.warning("agent %s: ignoring a bad storage acknowledgement: %s", self.id, exc)
             return
-        if (ack.hub, ack.agent) != (self.hub.id, self.id):
+        if (ack.hub, ack.agent) != (self.hub_id, self.id):
             return
         if message.retain and ack.resend:  # an old request: this connection sends everything again anyway
-            ack = ack.model_copy(update={"resend": False})
+            ack = dataclasses.replace(ack, resend=False)
         self._storage_acks.append(ack)
 
     # -- network thread ----------------------------------------------------------------------
@@ -382,7 +387,7 @@ class Agent:
             self._failed = []
         acks, self._storage_acks = self._storage_acks, []
         for ack in acks:
-            self.confirmed += queue.confirm((r.boot, r.first, r.last) for r in ack.stored)
+            self.confirmed += queue.confirm(ack.stored)
             if ack.resend:
                 self._rewind(queue, "the collector (re)started or its MQTT session is new")
 
@@ -401,19 +406,19 @@ class Agent:
             info = self._client.publish(item.topic, item.payload, qos=1)
             self._in_flight[info.mid] = item.id
 
-    def heartbeat(self) -> Heartbeat:
+    def heartbeat(self) -> HeartbeatInfo:
         """The heartbeat the agent would publish now."""
         queue = self.queue
         sensors = self.sensors.states() if self.sensors is not None and self.sensors.devices else {}
-        return Heartbeat(
-            hub=self.hub.id, agent=self.id, boot=self.boot, ts=self.clock(), seq=self._seq,
+        return HeartbeatInfo(
+            hub=self.hub_id, agent=self.id, boot=self.boot, ts=self.clock(), seq=self._seq,
             uptime_s=round(time.monotonic() - self._started, 3), interval_s=self.settings.heartbeat_interval_s,
             queue_depth=queue.depth if queue else 0, dropped=queue.dropped if queue else 0, sensors=sensors,
         )
 
     def _heartbeat(self) -> None:
         self._next_heartbeat = time.monotonic() + self.settings.heartbeat_interval_s
-        self._client.publish(self._topics[MessageKind.HEARTBEAT], encode(self.heartbeat()), qos=1)
+        self._client.publish(self._topics[MessageKind.HEARTBEAT], heartbeat_payload(self.heartbeat()), qos=1)
 
     def _drain(self, timeout: float) -> None:
         """Give queued events a last chance to reach the broker before a clean stop (those not yet

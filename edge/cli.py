@@ -4,18 +4,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
-import socket
 import sys
 import threading
-import time
 import warnings
 from pathlib import Path
 
-from pydantic import ValidationError
-
+from edge.run import broker_refuses, refused_message, stop_on_signals
 from edge.settings import PIN_FACTORIES, AgentSettings
-from edge.systemd import notifier
 from hubsense.config import DEFAULT_CONFIG_DIR, Agent, Hub, load_hubs
 from hubsense.logs import setup_logging
 
@@ -69,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
         if args.simulate:
             return _simulate(targets, settings, args)
         hub, _ = targets[0]
-        return _run_agent(hub, args.agent, settings, args.duration)
+        return _run_agent(hub, args.agent, settings, args)
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -87,9 +82,8 @@ def _settings(args: argparse.Namespace) -> AgentSettings:
             queue_path=args.queue, queue_max_events=args.queue_max, heartbeat_interval_s=args.heartbeat,
             pin_factory=args.pin_factory,
         )
-    except ValidationError as exc:
-        msgs = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in exc.errors())
-        raise UsageError(msgs) from None
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _select(hubs: dict[str, Hub], hub_id: str | None, agent_id: str | None,
@@ -114,13 +108,6 @@ def _known(hubs: list[Hub]) -> str:
     return ", ".join(f"{h.id}/{a.id}" for h in hubs for a in h.agents) or "none"
 
 
-def _stop_on_signals() -> threading.Event:
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
-    return stop
-
-
 def _pin_factory(settings: AgentSettings):
     from edge.sensors import PinFactoryError, make_pin_factory
 
@@ -139,7 +126,7 @@ def _check(agent: Agent, settings: AgentSettings, duration: float | None = None)
 
     from edge.walktest import walk_lines
 
-    stop = _stop_on_signals()
+    stop = stop_on_signals()
     if duration is not None:
         timer = threading.Timer(duration, stop.set)
         timer.daemon = True
@@ -158,45 +145,13 @@ def _check(agent: Agent, settings: AgentSettings, duration: float | None = None)
     return 0
 
 
-def broker_refuses(host: str, port: int) -> str | None:
-    """Why a TCP connection to the broker fails, or None if it is accepted."""
-    try:
-        with socket.create_connection((host, port), timeout=3):
-            return None
-    except OSError as exc:
-        return exc.strerror or str(exc)
+def _run_agent(hub: Hub, agent_id: str, settings: AgentSettings, args: argparse.Namespace) -> int:
+    """Everything is checked: become the running agent, a process without pydantic (edge/run.py)."""
+    from edge.layout import layout_of
+    from edge.run import handoff
 
-
-def _refused_message(settings: AgentSettings, why: str) -> str:
-    return (f"MQTT broker {settings.broker_host}:{settings.broker_port} is not reachable ({why}); "
-            "is Mosquitto running there, and is --broker right?")
-
-
-def _run_agent(hub: Hub, agent_id: str, settings: AgentSettings, duration: float | None) -> int:
-    from edge.agent import Agent as EdgeAgent
-
-    stop = _stop_on_signals()
-    agent = EdgeAgent(hub, agent_id, settings, pin_factory=_pin_factory(settings))
-    try:
-        agent.start()
-    except Exception as exc:
-        raise UsageError(f"cannot open the sensors of agent {agent_id}: {exc}") from None
-    notifier().ready(f"agent {agent_id}: sensors open")  # systemd Type=notify (no-op elsewhere)
-    deadline = None if duration is None else time.monotonic() + duration
-    try:
-        if not agent.wait_connected(1.0):
-            why = broker_refuses(settings.broker_host, settings.broker_port)
-            if why:
-                print(f"warning: {_refused_message(settings, why)} The agent keeps retrying with backoff; "
-                      f"events wait in the queue {settings.resolved_queue_path(hub.id, agent_id)}.",
-                      file=sys.stderr, flush=True)
-            elif agent.last_error:
-                print(f"warning: {agent.last_error}", file=sys.stderr, flush=True)
-        stop.wait(None if deadline is None else max(0.0, deadline - time.monotonic()))
-    finally:
-        notifier().stopping()
-        agent.stop()
-    return 0
+    handoff(layout_of(hub, agent_id), settings, "DEBUG" if args.verbose else "INFO", args.log_json, args.duration)
+    return 0  # not reached: handoff replaces this process
 
 
 def _simulate(targets: list[tuple[Hub, list[str] | None]], settings: AgentSettings,
@@ -205,10 +160,10 @@ def _simulate(targets: list[tuple[Hub, list[str] | None]], settings: AgentSettin
 
     why = broker_refuses(settings.broker_host, settings.broker_port)
     if why:
-        raise UsageError(_refused_message(settings, why))
+        raise UsageError(refused_message(settings, why))
     if settings.queue_path is None:
-        settings = settings.model_copy(update={"queue_path": Path(":memory:")})
-    stop = _stop_on_signals()
+        settings = settings.replace(queue_path=Path(":memory:"))
+    stop = stop_on_signals()
     threads = []
     for i, (hub, agent_ids) in enumerate(targets):
         seed = None if args.seed is None else args.seed + i

@@ -1,26 +1,35 @@
 """gpiozero devices for the configured sensors, and pin factory selection.
 
 Each kind's row in :data:`hubsense.protocol.SENSOR_KINDS` says how its pin is read and what
-it reports.  A ``sampled`` kind (PIR) becomes a :class:`gpiozero.MotionSensor` (active =
-motion); a ``contact`` kind (door reed contact) a debounced :class:`gpiozero.DigitalInputDevice`
-whose active state means the reed is closed, i.e. the magnet on the door is near: the door is
-closed.  With the default pull-up the closed reed pulls the pin to ground.
+it reports.  A ``sampled`` kind (PIR) is a :class:`gpiozero.InputDevice` (active = motion) read
+``pir_sample_hz`` times a second, like gpiozero's ``MotionSensor`` with its default single-sample
+queue, but every sampled sensor of the agent is read by ONE thread (:class:`_Sampler`):
+``MotionSensor`` runs a thread per sensor, and four PIRs waking ten times a second each were most
+of an idle agent's CPU.  A ``contact`` kind (door reed contact) is a debounced
+:class:`gpiozero.DigitalInputDevice` (edge-triggered, no thread) whose active state means the reed
+is closed, i.e. the magnet on the door is near: the door is closed.  With the default pull-up the
+closed reed pulls the pin to ground.
 """
 
 from __future__ import annotations
 
+import logging
 import os
-import time
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from gpiozero import DigitalInputDevice, MotionSensor
+from gpiozero import DigitalInputDevice, InputDevice
 from gpiozero.pins import Factory
 
-from hubsense.config import Sensor
-from hubsense.protocol import Device, SensorState, kind_spec
+from hubsense.wire import Device, SensorState, kind_spec
 
-Listener = Callable[[Sensor, SensorState], None]
+if TYPE_CHECKING:  # a hubsense.config.Sensor, or the running agent's edge.layout.SensorPin: the same fields
+    from edge.layout import SensorPin as Sensor
+
+Listener = Callable[["Sensor", SensorState], None]
+log = logging.getLogger(__name__)
 
 _FACTORIES = {
     "mock": ("gpiozero.pins.mock", "MockFactory"),
@@ -62,17 +71,54 @@ def state_of(sensor: Sensor, active: bool) -> SensorState:
     return spec.active if active else spec.idle
 
 
-def make_device(sensor: Sensor, pin_factory: Factory | None, door_bounce_s: float | None = 0.05,
-                pir_sample_hz: float = 10.0):
+def make_device(sensor: Sensor, pin_factory: Factory | None, door_bounce_s: float | None = 0.05):
+    """A sampled kind's plain input (read by the bank's sampler), or a contact's edge-triggered device."""
     pull_up = sensor.effective_pull_up
     active_state = sensor.active_high if pull_up is None else None
     if kind_spec(sensor.kind).device is Device.SAMPLED:
-        return MotionSensor(sensor.pin, pull_up=pull_up, active_state=active_state, sample_rate=pir_sample_hz,
-                            pin_factory=pin_factory)
+        return InputDevice(sensor.pin, pull_up=pull_up, active_state=active_state, pin_factory=pin_factory)
     return DigitalInputDevice(
         sensor.pin, pull_up=pull_up, active_state=active_state, bounce_time=door_bounce_s or None,
         pin_factory=pin_factory,
     )
+
+
+class _Sampler:
+    """Reads every sampled sensor ``hz`` times a second in one thread and calls ``listener`` on a
+    change.  The first reading of each only sets its state (no event), as gpiozero's first sample does."""
+
+    def __init__(self, devices: list[tuple[Sensor, InputDevice]], listener: Listener, hz: float) -> None:
+        self.devices = devices
+        self.listener = listener
+        self.period = 1.0 / hz
+        self.ready = threading.Event()  # the first reading is taken
+        self._stop = threading.Event()
+        self._last: dict[str, bool] = {}
+        self._thread = threading.Thread(target=self._run, name="pir-sampler", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        self._sample()
+        self.ready.set()
+        while not self._stop.wait(self.period):
+            try:
+                self._sample()
+            except Exception:  # a pin read or a listener failed: keep sampling the others
+                log.exception("sampling the PIR sensors failed")
+
+    def _sample(self) -> None:
+        for sensor, device in self.devices:
+            active = bool(device.is_active)
+            last = self._last.get(sensor.id)
+            self._last[sensor.id] = active
+            if last is not None and active != last:
+                spec = kind_spec(sensor.kind)
+                self.listener(sensor, spec.active if active else spec.idle)
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread is not threading.current_thread():
+            self._thread.join(5)
 
 
 @dataclass
@@ -89,15 +135,22 @@ class SensorBank:
     door_bounce_s: float | None = 0.05
     pir_sample_hz: float = 10.0
     devices: dict[str, object] = field(default_factory=dict, init=False)
+    _sampler: _Sampler | None = field(default=None, init=False)
 
     def open(self, ready_timeout: float = 2.0) -> SensorBank:
         try:
+            sampled = []
             for sensor in self.sensors:
-                device = make_device(sensor, self.pin_factory, self.door_bounce_s, self.pir_sample_hz)
+                device = make_device(sensor, self.pin_factory, self.door_bounce_s)
                 self.devices[sensor.id] = device
                 spec = kind_spec(sensor.kind)
-                device.when_activated = self._callback(sensor, spec.active)
-                device.when_deactivated = self._callback(sensor, spec.idle)
+                if spec.device is Device.SAMPLED:
+                    sampled.append((sensor, device))
+                else:
+                    device.when_activated = self._callback(sensor, spec.active)
+                    device.when_deactivated = self._callback(sensor, spec.idle)
+            if sampled:
+                self._sampler = _Sampler(sampled, self.listener, self.pir_sample_hz)
             self.wait_ready(ready_timeout)
         except BaseException:
             self.close()
@@ -111,23 +164,21 @@ class SensorBank:
         return fire
 
     def wait_ready(self, timeout: float) -> bool:
-        """Wait until every PIR's sampling thread has taken its first sample.
+        """Wait until the PIRs' first reading is taken.
 
-        Until then gpiozero swallows the first edge (it has no earlier state to
-        compare with), so a change right after start would be lost.
+        Until then a change has no earlier state to compare with, so a change
+        right after start would be lost.
         """
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if all(getattr(d, "_last_active", True) is not None for d in self.devices.values()):
-                return True
-            time.sleep(0.02)
-        return False
+        return self._sampler is None or self._sampler.ready.wait(timeout)
 
     def states(self) -> dict[str, SensorState]:
         """Current state of every sensor, read from the devices."""
         return {s.id: state_of(s, bool(self.devices[s.id].is_active)) for s in self.sensors if s.id in self.devices}
 
     def close(self) -> None:
+        if self._sampler is not None:
+            self._sampler.close()
+            self._sampler = None
         for device in self.devices.values():
             device.close()
         self.devices.clear()

@@ -89,7 +89,7 @@ class HubSimulation:
             update: dict[str, object] = {"client_id": f"hubsense-sim-{hub.id}-{agent_id}-{suffix}"}
             if settings.queue_path is not None and settings.queue_path.is_dir():
                 update["queue_path"] = settings.queue_path / f"queue-{hub.id}-{agent_id}.sqlite3"
-            s = settings.model_copy(update=update)
+            s = settings.replace(**update)
             self.agents.append(Agent(hub, agent_id, s, pin_factory=factory, clock=clock))
             for sensor in hub.agent(agent_id).sensors:
                 self.pins[sensor.id] = (factory, sensor)
@@ -159,7 +159,7 @@ def run_simulated_hub(
     update: dict[str, object] = {"broker_host": broker_host, "broker_port": broker_port}
     if base.queue_path is None:
         update["queue_path"] = Path(":memory:")
-    sim = HubSimulation(hub, base.model_copy(update=update), speed, seed, agent_ids, clock)
+    sim = HubSimulation(hub, base.replace(**update), speed, seed, agent_ids, clock)
     sim.start()
     try:
         sim.run(stop_event, start)

@@ -19,11 +19,8 @@ Every payload is a JSON object with a schema version ``v``.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 from functools import lru_cache
 from typing import Annotated, Literal
 
@@ -38,115 +35,40 @@ from pydantic import (
     field_validator,
 )
 
-SCHEMA_VERSION = 1
-TOPIC_ROOT = "hubsense"
-MAX_PAYLOAD_BYTES = 4096
-# Largest MQTT packet the collector accepts (MQTT v5 Maximum Packet Size in its CONNECT): a payload
-# of MAX_PAYLOAD_BYTES plus topic and properties.  The broker drops anything bigger for it unread.
-MAX_PACKET_BYTES = 2 * MAX_PAYLOAD_BYTES
-# Largest MQTT packet the broker takes from anyone (Mosquitto max_packet_size, set by
-# 'hubsense provision' and deploy/mosquitto): room for Home Assistant discovery configs.
-BROKER_MAX_PACKET_BYTES = 65536
-ACK_LEVEL = "_ack"  # '_' cannot start an id, so these topics never clash with an agent's
-ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
-_ID_RE = re.compile(ID_PATTERN)
-# Every integer on the wire fits a JSON double exactly and a signed 64-bit column (SQLite, InfluxDB).
-MAX_WIRE_INT = 2**53
-# A timestamp is an ISO 8601 string with date, time and offset; no epoch numbers, no bare dates.
-TS_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|z|[+-]\d{2}:\d{2})$"
-_TS_RE = re.compile(TS_PATTERN)
+# The names that need no pydantic live in hubsense/wire.py (what the agent imports); re-exported here
+# (noqa: F401), so this module is the whole contract.
+from hubsense.wire import (
+    ACK_LEVEL,  # noqa: F401
+    BROKER_MAX_PACKET_BYTES,  # noqa: F401
+    ID_PATTERN,
+    ID_RE,
+    MAX_ACK_RANGES,
+    MAX_PACKET_BYTES,  # noqa: F401
+    MAX_PAYLOAD_BYTES,
+    MAX_WIRE_INT,
+    SCHEMA_VERSION,
+    SENSOR_KINDS,  # noqa: F401
+    TOPIC_ROOT,
+    TS_PATTERN,
+    TS_RE,
+    AgentState,
+    Device,  # noqa: F401
+    KindSpec,  # noqa: F401
+    MessageKind,
+    SensorKind,
+    SensorState,
+    Signal,  # noqa: F401
+    UnknownSensorKind,  # noqa: F401
+    ack_topic,  # noqa: F401
+    agent_prefix,  # noqa: F401
+    kind_spec,
+    kinds_feeding,  # noqa: F401
+    now_utc,  # noqa: F401
+    subscription,  # noqa: F401
+    topic,  # noqa: F401
+)
 
 Ident = Annotated[str, Field(pattern=ID_PATTERN, description="Lower-case id: a-z, 0-9, '-', '_'.")]
-
-
-class MessageKind(StrEnum):
-    """The last topic level: what kind of message a topic carries."""
-
-    EVENT = "event"
-    STATUS = "status"
-    HEARTBEAT = "heartbeat"
-
-
-class SensorKind(StrEnum):
-    PIR = "pir"
-    DOOR = "door"
-
-
-class SensorState(StrEnum):
-    """What a sensor reports: PIR ``motion``/``no_motion``, door ``open``/``closed``."""
-
-    MOTION = "motion"
-    NO_MOTION = "no_motion"
-    OPEN = "open"
-    CLOSED = "closed"
-
-
-class Signal(StrEnum):
-    """What a sensor kind tells the occupancy engine (collector/engine/)."""
-
-    MOTION = "motion"  # presence in a zone or at a desk: sensors of one zone / desk form one motion group
-    DOOR = "door"  # the door of a room: closed with motion inside = occupied until it opens
-
-
-class Device(StrEnum):
-    """How the agent reads the sensor's pin (edge/sensors.py)."""
-
-    SAMPLED = "sampled"  # an output held high while active (PIR modules): sampled, no debounce
-    CONTACT = "contact"  # a switch contact (reed): edge-triggered, debounced
-
-
-@dataclass(frozen=True)
-class KindSpec:
-    """One row of :data:`SENSOR_KINDS`: everything the agent, config check, engine, simulators and
-    statistics need to know about a sensor kind."""
-
-    kind: SensorKind
-    active: SensorState  # reported while the device is active (its pin at the active level)
-    idle: SensorState  # reported otherwise
-    rest: SensorState  # with nobody around (where simulations start; a closed door, no motion)
-    signal: Signal  # which engine signal the kind feeds
-    device: Device  # how the agent reads it
-    pull_up: bool  # default pull resistor (the config's pull_up / active_high override it)
-    rooms_only: bool  # may only watch a zone of kind 'room'
-    desks: bool  # may watch a desk of a desk area
-    states: frozenset[SensorState] = field(init=False)  # {active, idle}: what the kind may report
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "states", frozenset({self.active, self.idle}))
-
-
-# The sensor kinds, one row each.  Adding a kind is a row here plus the kind's own logic
-# (see docs/extending.md); every consumer looks a kind up with :func:`kind_spec`.
-SENSOR_KINDS: dict[SensorKind, KindSpec] = {
-    SensorKind.PIR: KindSpec(SensorKind.PIR, active=SensorState.MOTION, idle=SensorState.NO_MOTION,
-                             rest=SensorState.NO_MOTION, signal=Signal.MOTION, device=Device.SAMPLED,
-                             pull_up=False, rooms_only=False, desks=True),
-    SensorKind.DOOR: KindSpec(SensorKind.DOOR, active=SensorState.CLOSED, idle=SensorState.OPEN,
-                              rest=SensorState.CLOSED, signal=Signal.DOOR, device=Device.CONTACT,
-                              pull_up=True, rooms_only=True, desks=False),
-}
-
-
-class UnknownSensorKind(LookupError):
-    """A sensor kind without a row in :data:`SENSOR_KINDS`."""
-
-
-def kind_spec(kind: SensorKind | str) -> KindSpec:
-    """The table row of a sensor kind; raises :class:`UnknownSensorKind` for a kind without one."""
-    try:
-        return SENSOR_KINDS[kind]  # type: ignore[index]
-    except KeyError:
-        raise UnknownSensorKind(f"sensor kind {kind!r} has no row in hubsense.protocol.SENSOR_KINDS") from None
-
-
-def kinds_feeding(signal: Signal) -> frozenset[SensorKind]:
-    """The kinds whose sensors feed this engine signal."""
-    return frozenset(k for k, spec in SENSOR_KINDS.items() if spec.signal is signal)
-
-
-class AgentState(StrEnum):
-    ONLINE = "online"
-    OFFLINE = "offline"
 
 
 def _iso_text(value: object) -> object:
@@ -154,7 +76,7 @@ def _iso_text(value: object) -> object:
     seconds since 1970) is refused.  Datetimes built in Python (the agent's own) pass."""
     if isinstance(value, datetime):
         return value
-    if not isinstance(value, str) or not _TS_RE.match(value):
+    if not isinstance(value, str) or not TS_RE.match(value):
         raise ValueError("timestamp must be ISO 8601 text with a time and an offset, e.g. 2026-11-28T09:15:02Z")
     return value
 
@@ -265,7 +187,6 @@ class StoredRange(BaseModel):
             raise ValueError("last must be >= first")
 
 
-MAX_ACK_RANGES = 256  # ranges per storage acknowledgement; more go into further messages
 
 
 class StorageAck(BaseModel):
@@ -324,25 +245,6 @@ MODEL_BY_KIND: dict[MessageKind, type[_Message]] = {
 # --- topics -----------------------------------------------------------------
 
 
-def topic(hub: str, agent: str, kind: MessageKind) -> str:
-    return f"{TOPIC_ROOT}/{hub}/{agent}/{kind.value}"
-
-
-def ack_topic(hub: str, agent: str) -> str:
-    """Where the collector tells one agent how far its events are durably stored (retained)."""
-    return f"{TOPIC_ROOT}/{hub}/{ACK_LEVEL}/{agent}/stored"
-
-
-def agent_prefix(hub: str, agent: str) -> str:
-    """The topic prefix an agent may publish under (for ACLs)."""
-    return f"{TOPIC_ROOT}/{hub}/{agent}/#"
-
-
-def subscription(hub: str = "+") -> str:
-    """The wildcard the collector subscribes to for one hub or all hubs."""
-    return f"{TOPIC_ROOT}/{hub}/+/+"
-
-
 @lru_cache(maxsize=4096)  # a hub has few topics; parsing each once saves work on every message
 def parse_topic(name: str) -> tuple[str, str, MessageKind]:
     """Split ``hubsense/{hub}/{agent}/{kind}``; raises :class:`Rejected`."""
@@ -350,7 +252,7 @@ def parse_topic(name: str) -> tuple[str, str, MessageKind]:
     if len(parts) != 4 or parts[0] != TOPIC_ROOT:
         raise Rejected("bad_topic", f"topic {name!r} is not hubsense/{{hub}}/{{agent}}/{{kind}}")
     _, hub, agent, kind = parts
-    if not _ID_RE.match(hub) or not _ID_RE.match(agent):
+    if not ID_RE.match(hub) or not ID_RE.match(agent):
         raise Rejected("bad_topic", f"topic {name!r} has an invalid hub or agent id")
     try:
         return hub, agent, MessageKind(kind)
@@ -443,7 +345,3 @@ def json_schemas() -> dict[str, dict]:
     schemas = {kind.value: model.model_json_schema() for kind, model in MODEL_BY_KIND.items()}
     schemas["ack"] = StorageAck.model_json_schema()
     return schemas
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)
