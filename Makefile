@@ -46,7 +46,7 @@ test: venv test-debs
 	$(PY) -m pytest -q
 
 bench: venv bench-debs
-	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+	@for b in $$(grep -l '__name__ == "__main__"' bench/*.py); do echo "== $$b"; $(PY) $$b || exit 1; done
 
 lint: venv
 	$(VENV)/bin/ruff check .
