@@ -50,10 +50,10 @@ from bench import accuracy_data as data
 from collector.engine.engine import Engine
 from collector.engine.fit import candidates
 from collector.engine.profiles import resolve
-from collector.engine.timeline import _EVENT, _STATUS, canonical
+from collector.engine.timeline import canonical, step
 from collector.model import OccupancyState
 from hubsense.config import Profile
-from hubsense.protocol import AgentState, SensorKind, SensorState
+from hubsense.protocol import SensorKind, SensorState
 from hubsense.spans import merge_spans
 
 OCC = OccupancyState.OCCUPIED
@@ -86,13 +86,7 @@ def predict_engine(ds: data.Dataset, times: list[float], profiles: dict[str, Pro
         while i < len(times) and times[i] < key[0]:
             probe(times[i])
             i += 1
-        engine.advance_ts(key[0])
-        if kind == _EVENT:
-            engine.event_ts(msg.agent, msg.boot, msg.seq, msg.sensor, msg.state, msg.ts.timestamp(), key[5])
-        elif kind == _STATUS:
-            engine.status(msg.agent, msg.state is AgentState.ONLINE, received)
-        else:
-            engine.heartbeat(msg.agent, received, msg.interval_s, dict(msg.sensors), ts=msg.ts, boot=msg.boot)
+        step(engine, key, kind, msg, received)
     while i < len(times):
         probe(times[i])
         i += 1
